@@ -1,0 +1,105 @@
+#include "serverprocess.h"
+
+#include <QEventLoop>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QRegularExpression>
+#include <QTimer>
+
+namespace LatchkeyTest {
+
+namespace {
+QByteArray blockingRequest(const QUrl &url, const QByteArray &verb, const QByteArray &body,
+                           int *status)
+{
+    QNetworkAccessManager nam;
+    QNetworkRequest req(url);
+    req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    QNetworkReply *reply = verb == "GET" ? nam.get(req) : nam.post(req, body);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+    loop.exec();
+    if (status)
+        *status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QByteArray data = reply->readAll();
+    delete reply;
+    return data;
+}
+} // namespace
+
+ServerProcess::ServerProcess()
+{
+    m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+}
+
+ServerProcess::~ServerProcess()
+{
+    stop();
+}
+
+bool ServerProcess::start(const QStringList &extraArgs)
+{
+#ifdef LATCHKEY_SERVER_PATH
+    const QString program = QStringLiteral(LATCHKEY_SERVER_PATH);
+#else
+    const QString program = qEnvironmentVariable("LATCHKEY_SERVER");
+#endif
+    QStringList args{QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--db"),
+                     QStringLiteral(":memory:"), QStringLiteral("--test-hooks")};
+    args << extraArgs;
+    m_process.start(program, args);
+    if (!m_process.waitForStarted(10000)) {
+        m_error = QStringLiteral("cannot start %1: %2").arg(program, m_process.errorString());
+        return false;
+    }
+    static const QRegularExpression listening(QStringLiteral("^listening on (http://\\S+)"));
+    while (m_process.state() == QProcess::Running) {
+        if (!m_process.canReadLine() && !m_process.waitForReadyRead(30000))
+            break;
+        while (m_process.canReadLine()) {
+            const QString line = QString::fromUtf8(m_process.readLine()).trimmed();
+            const auto match = listening.match(line);
+            if (match.hasMatch()) {
+                m_baseUrl = QUrl(match.captured(1));
+                return true;
+            }
+        }
+    }
+    m_error = QStringLiteral("latchkey-server did not print its address (exit code %1)")
+                  .arg(m_process.exitCode());
+    return false;
+}
+
+void ServerProcess::stop()
+{
+    if (m_process.state() == QProcess::NotRunning)
+        return;
+    m_process.terminate();
+    if (!m_process.waitForFinished(5000)) {
+        m_process.kill();
+        m_process.waitForFinished(5000);
+    }
+}
+
+int ServerProcess::hook(const QString &path, const QByteArray &json)
+{
+    int status = 0;
+    blockingRequest(m_baseUrl.resolved(QUrl(path)), "POST", json, &status);
+    return status;
+}
+
+double ServerProcess::metric(const QString &series)
+{
+    const QByteArray text = blockingRequest(m_baseUrl.resolved(QUrl(QStringLiteral("/metrics"))),
+                                            "GET", {}, nullptr);
+    const QByteArray prefix = series.toUtf8() + ' ';
+    for (const QByteArray &line : text.split('\n')) {
+        if (line.startsWith(prefix))
+            return line.mid(prefix.size()).trimmed().toDouble();
+    }
+    return -1;
+}
+
+} // namespace LatchkeyTest
