@@ -1,0 +1,61 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+#include <QUrl>
+
+#include <chrono>
+
+namespace LatchkeyCli {
+
+/*! The exit codes of latchkey-cli (also in README.md and `latchkey-cli --help`). */
+enum ExitCode : int {
+    ExitOk = 0,
+    ExitHttpError = 1, ///< the API answered with a status >= 400
+    ExitNotSignedIn = 2, ///< not signed in, session expired, bad credentials, account locked
+    ExitNetwork = 3, ///< network or protocol error, keychain unavailable, server failure, …
+    ExitUsage = 64, ///< bad command line (EX_USAGE)
+};
+
+/*! What one invocation asks for, parsed and checked; no I/O beyond reading a --data @FILE. */
+struct CliOptions
+{
+    enum class Command { Login, Status, Get, Post, Put, Delete, Logout };
+    enum class Store { Keychain, Memory };
+
+    QString profile = QStringLiteral("latchkey"); ///< a built-in profile name or a JSON file
+    QUrl baseUrl;
+    QString account; ///< empty: the last identity signed in for this profile and base URL
+    Store store = Store::Keychain;
+    Command command = Command::Status;
+    QString identity; ///< login
+    QString path; ///< get, post, put, delete: a path on the API (or a full URL)
+    QByteArray data; ///< post, put
+    bool verbose = false;
+    std::chrono::seconds timeout { 60 }; ///< 0: no limit
+
+    bool needsSession() const { return command != Command::Login; }
+    bool isRequest() const
+    {
+        return command == Command::Get || command == Command::Post || command == Command::Put
+            || command == Command::Delete;
+    }
+    QByteArray verb() const;
+
+    /*! The outcome of parse(): run, or exit at once with exitCode after printing output
+        (help, version: stdout, code 0) or error (usage errors: stderr, code 64). */
+    struct ParseResult
+    {
+        bool run = false;
+        int exitCode = ExitOk;
+        QString output;
+        QString error;
+    };
+
+    /*! Parses argv (arguments[0] is the program). \a defaultBaseUrl is used when --base-url is
+        absent (the caller passes $LATCHKEY_BASE_URL or the built-in default). */
+    static ParseResult parse(
+        const QStringList &arguments, const QString &defaultBaseUrl, CliOptions *options);
+};
+
+} // namespace LatchkeyCli

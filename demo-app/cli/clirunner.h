@@ -1,0 +1,73 @@
+#pragma once
+
+#include "clioptions.h"
+
+#include <latchkey/autherror.h>
+
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+
+QT_BEGIN_NAMESPACE
+class QNetworkReply;
+class QTimer;
+QT_END_NAMESPACE
+
+namespace Latchkey {
+class AuthClient;
+}
+
+namespace LatchkeyCli {
+
+/*!
+    Runs one latchkey-cli command against the SDK: builds the AuthClient, restores the session
+    (every command but login), performs the command, then waits for AuthClient::flush() so that
+    a rotated refresh token reaches the keychain before the process ends. Emits finished() once
+    with the exit code. Writes results to stdout and errors to stderr; never a token.
+*/
+class CliRunner : public QObject
+{
+    Q_OBJECT
+public:
+    explicit CliRunner(const CliOptions &options, QObject *parent = nullptr);
+    ~CliRunner() override;
+
+    /*! Starts the command from the event loop; finished() follows. */
+    void start();
+
+    /*! The exit code for an SDK error: 2 for the session's kinds, 3 for the rest, 0 for none. */
+    static int exitCodeFor(const Latchkey::AuthError &error);
+
+Q_SIGNALS:
+    void finished(int exitCode);
+
+private:
+    void run();
+    void login();
+    void status();
+    void request();
+    void logout();
+    void onRequestFinished(QNetworkReply *reply);
+    /*! Restores the stored session, then calls next; on failure reports and finishes. */
+    void withSession(const std::function<void()> &next);
+    /*! Prints "latchkey-cli: <error>" to stderr and finishes with its exit code. */
+    void fail(const Latchkey::AuthError &error);
+    /*! Waits for pending keychain writes, then emits finished(exitCode). */
+    void finish(int exitCode);
+    /*! Emits finished(exitCode), once. */
+    void done(int exitCode);
+
+    CliOptions m_options;
+    QPointer<Latchkey::AuthClient> m_client;
+    QTimer *m_watchdog = nullptr;
+    bool m_finishing = false;
+    bool m_done = false;
+};
+
+/*! Writes to stdout or stderr as UTF-8 (stderr lines get the "latchkey-cli: " prefix). */
+void printOut(const QString &text);
+void printOutBytes(const QByteArray &bytes);
+void printError(const QString &message);
+
+} // namespace LatchkeyCli
