@@ -1,0 +1,318 @@
+#include "database.h"
+
+#include "serverlog.h"
+
+#include <QAtomicInt>
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+namespace {
+QAtomicInt connectionCounter;
+
+UserRecord userFromQuery(const QSqlQuery &q)
+{
+    UserRecord u;
+    u.id = q.value(0).toLongLong();
+    u.email = q.value(1).toString();
+    u.firstName = q.value(2).toString();
+    u.lastName = q.value(3).toString();
+    u.roles = q.value(4).toString().split(QLatin1Char(','), Qt::SkipEmptyParts);
+    u.passwordHash = QByteArray::fromHex(q.value(5).toString().toLatin1());
+    u.salt = QByteArray::fromHex(q.value(6).toString().toLatin1());
+    u.iterations = q.value(7).toInt();
+    u.failedLogins = q.value(8).toInt();
+    u.lockedUntilMs = q.value(9).toLongLong();
+    return u;
+}
+
+const QString userColumns = QStringLiteral(
+    "id, email, first_name, last_name, roles, password_hash, salt, iterations, failed_logins, "
+    "locked_until");
+} // namespace
+
+Database::Database()
+    : m_connection(
+        QStringLiteral("latchkey-server-%1").arg(connectionCounter.fetchAndAddRelaxed(1)))
+{ }
+
+Database::~Database()
+{
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connection);
+}
+
+bool Database::open(const QString &path, QString *error)
+{
+    if (path != QLatin1String(":memory:")) {
+        const QFileInfo info(path);
+        if (!QDir().mkpath(info.absolutePath())) {
+            *error = QStringLiteral("cannot create directory %1").arg(info.absolutePath());
+            return false;
+        }
+    }
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
+    db.setDatabaseName(path);
+    if (!db.open()) {
+        *error = QStringLiteral("cannot open database %1: %2").arg(path, db.lastError().text());
+        return false;
+    }
+    return createSchema(error);
+}
+
+bool Database::createSchema(QString *error)
+{
+    const QString statements[] = {
+        QStringLiteral("PRAGMA foreign_keys = ON"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT "
+                       "NULL)"),
+        QStringLiteral(
+            "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT "
+            "NOT NULL UNIQUE COLLATE NOCASE, first_name TEXT NOT NULL, last_name TEXT NOT NULL, "
+            "roles TEXT NOT NULL, password_hash TEXT NOT NULL, salt TEXT NOT NULL, iterations "
+            "INTEGER NOT NULL, failed_logins INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT "
+            "NULL DEFAULT 0, created_at INTEGER NOT NULL)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS refresh_tokens (token_hash TEXT PRIMARY KEY, "
+                       "family_id TEXT NOT NULL, user_id INTEGER NOT NULL REFERENCES users(id) ON "
+                       "DELETE CASCADE, expires_at INTEGER NOT NULL, used INTEGER NOT NULL "
+                       "DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT "
+                       "NULL)"),
+        QStringLiteral("CREATE INDEX IF NOT EXISTS refresh_tokens_family ON "
+                       "refresh_tokens(family_id)"),
+        QStringLiteral("CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens(user_id)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS bookings (id INTEGER PRIMARY KEY "
+                       "AUTOINCREMENT, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE "
+                       "CASCADE, hotel TEXT NOT NULL, check_in TEXT NOT NULL, check_out TEXT NOT "
+                       "NULL, guests INTEGER NOT NULL, created_at INTEGER NOT NULL)"),
+        QStringLiteral("CREATE INDEX IF NOT EXISTS bookings_user ON bookings(user_id)"),
+    };
+    for (const QString &sql : statements) {
+        QSqlQuery q = prepare(sql);
+        if (!exec(q)) {
+            *error = QStringLiteral("cannot create schema: %1").arg(q.lastError().text());
+            return false;
+        }
+    }
+    return true;
+}
+
+QSqlQuery Database::prepare(const QString &sql) const
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection));
+    if (!q.prepare(sql))
+        qCWarning(lcServer) << "SQL prepare failed:" << q.lastError().text();
+    return q;
+}
+
+bool Database::exec(QSqlQuery &query) const
+{
+    if (query.exec())
+        return true;
+    // Values are never logged: they may hold password hashes or token hashes.
+    qCWarning(lcServer) << "SQL failed:" << query.lastError().text();
+    return false;
+}
+
+bool Database::transaction()
+{
+    return QSqlDatabase::database(m_connection).transaction();
+}
+
+bool Database::commit()
+{
+    return QSqlDatabase::database(m_connection).commit();
+}
+
+void Database::rollback()
+{
+    QSqlDatabase::database(m_connection).rollback();
+}
+
+QString Database::setting(const QString &key) const
+{
+    QSqlQuery q = prepare(QStringLiteral("SELECT value FROM settings WHERE key = ?"));
+    q.addBindValue(key);
+    if (exec(q) && q.next())
+        return q.value(0).toString();
+    return {};
+}
+
+bool Database::setSetting(const QString &key, const QString &value)
+{
+    QSqlQuery q
+        = prepare(QStringLiteral("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)"));
+    q.addBindValue(key);
+    q.addBindValue(value);
+    return exec(q);
+}
+
+std::optional<UserRecord> Database::userByEmail(const QString &email) const
+{
+    QSqlQuery q = prepare(
+        QStringLiteral("SELECT ") + userColumns + QStringLiteral(" FROM users WHERE email = ?"));
+    q.addBindValue(email);
+    if (exec(q) && q.next())
+        return userFromQuery(q);
+    return std::nullopt;
+}
+
+std::optional<UserRecord> Database::userById(qint64 id) const
+{
+    QSqlQuery q = prepare(
+        QStringLiteral("SELECT ") + userColumns + QStringLiteral(" FROM users WHERE id = ?"));
+    q.addBindValue(id);
+    if (exec(q) && q.next())
+        return userFromQuery(q);
+    return std::nullopt;
+}
+
+QList<UserRecord> Database::users() const
+{
+    QList<UserRecord> result;
+    QSqlQuery q = prepare(
+        QStringLiteral("SELECT ") + userColumns + QStringLiteral(" FROM users ORDER BY id"));
+    if (exec(q)) {
+        while (q.next())
+            result.append(userFromQuery(q));
+    }
+    return result;
+}
+
+qint64 Database::insertUser(const UserRecord &user)
+{
+    QSqlQuery q = prepare(QStringLiteral(
+        "INSERT INTO users (email, first_name, last_name, roles, password_hash, salt, iterations, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(user.email);
+    q.addBindValue(user.firstName);
+    q.addBindValue(user.lastName);
+    q.addBindValue(user.roles.join(QLatin1Char(',')));
+    q.addBindValue(QString::fromLatin1(user.passwordHash.toHex()));
+    q.addBindValue(QString::fromLatin1(user.salt.toHex()));
+    q.addBindValue(user.iterations);
+    q.addBindValue(QDateTime::currentMSecsSinceEpoch());
+    if (!q.exec()) // a UNIQUE violation is an expected outcome, not worth a warning
+        return 0;
+    return q.lastInsertId().toLongLong();
+}
+
+bool Database::updateUserNames(qint64 id, const QString &firstName, const QString &lastName)
+{
+    QSqlQuery q
+        = prepare(QStringLiteral("UPDATE users SET first_name = ?, last_name = ? WHERE id = ?"));
+    q.addBindValue(firstName);
+    q.addBindValue(lastName);
+    q.addBindValue(id);
+    return exec(q);
+}
+
+bool Database::setLoginFailures(qint64 id, int failedLogins, qint64 lockedUntilMs)
+{
+    QSqlQuery q = prepare(
+        QStringLiteral("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?"));
+    q.addBindValue(failedLogins);
+    q.addBindValue(lockedUntilMs);
+    q.addBindValue(id);
+    return exec(q);
+}
+
+QList<BookingRecord> Database::bookingsForUser(qint64 userId) const
+{
+    QList<BookingRecord> result;
+    QSqlQuery q = prepare(QStringLiteral("SELECT id, user_id, hotel, check_in, check_out, guests "
+                                         "FROM bookings WHERE user_id = ? ORDER BY id"));
+    q.addBindValue(userId);
+    if (exec(q)) {
+        while (q.next()) {
+            BookingRecord b;
+            b.id = q.value(0).toLongLong();
+            b.userId = q.value(1).toLongLong();
+            b.hotel = q.value(2).toString();
+            b.checkIn = QDate::fromString(q.value(3).toString(), Qt::ISODate);
+            b.checkOut = QDate::fromString(q.value(4).toString(), Qt::ISODate);
+            b.guests = q.value(5).toInt();
+            result.append(b);
+        }
+    }
+    return result;
+}
+
+qint64 Database::insertBooking(const BookingRecord &booking)
+{
+    QSqlQuery q
+        = prepare(QStringLiteral("INSERT INTO bookings (user_id, hotel, check_in, "
+                                 "check_out, guests, created_at) VALUES (?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(booking.userId);
+    q.addBindValue(booking.hotel);
+    q.addBindValue(booking.checkIn.toString(Qt::ISODate));
+    q.addBindValue(booking.checkOut.toString(Qt::ISODate));
+    q.addBindValue(booking.guests);
+    q.addBindValue(QDateTime::currentMSecsSinceEpoch());
+    if (!exec(q))
+        return 0;
+    return q.lastInsertId().toLongLong();
+}
+
+bool Database::insertRefreshToken(const RefreshTokenRecord &token)
+{
+    QSqlQuery q = prepare(QStringLiteral("INSERT INTO refresh_tokens (token_hash, family_id, "
+                                         "user_id, expires_at, used, revoked, created_at) VALUES "
+                                         "(?, ?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(QString::fromLatin1(token.tokenHash));
+    q.addBindValue(token.familyId);
+    q.addBindValue(token.userId);
+    q.addBindValue(token.expiresAtMs);
+    q.addBindValue(token.used ? 1 : 0);
+    q.addBindValue(token.revoked ? 1 : 0);
+    q.addBindValue(QDateTime::currentMSecsSinceEpoch());
+    return exec(q);
+}
+
+std::optional<RefreshTokenRecord> Database::refreshToken(const QByteArray &tokenHash) const
+{
+    QSqlQuery q = prepare(QStringLiteral("SELECT token_hash, family_id, user_id, expires_at, used, "
+                                         "revoked FROM refresh_tokens WHERE token_hash = ?"));
+    q.addBindValue(QString::fromLatin1(tokenHash));
+    if (!exec(q) || !q.next())
+        return std::nullopt;
+    RefreshTokenRecord r;
+    r.tokenHash = q.value(0).toString().toLatin1();
+    r.familyId = q.value(1).toString();
+    r.userId = q.value(2).toLongLong();
+    r.expiresAtMs = q.value(3).toLongLong();
+    r.used = q.value(4).toInt() != 0;
+    r.revoked = q.value(5).toInt() != 0;
+    return r;
+}
+
+bool Database::markRefreshTokenUsed(const QByteArray &tokenHash)
+{
+    QSqlQuery q
+        = prepare(QStringLiteral("UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?"));
+    q.addBindValue(QString::fromLatin1(tokenHash));
+    return exec(q) && q.numRowsAffected() == 1;
+}
+
+int Database::revokeFamily(const QString &familyId)
+{
+    QSqlQuery q = prepare(QStringLiteral(
+        "UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ? AND revoked = 0"));
+    q.addBindValue(familyId);
+    return exec(q) ? q.numRowsAffected() : 0;
+}
+
+int Database::revokeFamiliesOfUser(qint64 userId)
+{
+    QSqlQuery q = prepare(
+        QStringLiteral("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0"));
+    q.addBindValue(userId);
+    return exec(q) ? q.numRowsAffected() : 0;
+}
