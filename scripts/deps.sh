@@ -15,6 +15,8 @@ PACKAGES=(
   qml6-module-qttest qml6-module-qtquick-dialogs
   # real keychain for tests: Secret Service on a private D-Bus session
   gnome-keyring dbus dbus-x11 libsecret-tools
+  # CLI tests call the server's test hooks
+  curl
   # headless GUI, screenshots
   xvfb xauth
 )
