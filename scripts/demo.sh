@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# scripts/demo.sh
+#
+# Installs what is missing, builds (preset dev), starts latchkey-server on a free loopback port
+# with a fresh SQLite database and the demo data, runs the demo against it, and stops the server.
+# The demo is a latchkey-cli walkthrough for now (the Qt Quick app takes over in its issue: only
+# run_demo below changes). The refresh token goes to the Secret Service of the current D-Bus
+# session when there is one, else to a private, throwaway gnome-keyring
+# (tests/support/with-keyring.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+BUILD=$root/build/dev
+SERVER=$BUILD/server/latchkey-server
+CLI=$BUILD/demo-app/cli/latchkey-cli
+
+# ---------------------------------------------------------------------------------------------
+# The demo itself; $URL is the running server. Each latchkey-cli line is a new process: the
+# session survives between them only through the keychain.
+run_demo() {
+  step 0 "sign in (password from \$LATCHKEY_PASSWORD)" \
+    env LATCHKEY_PASSWORD='Guest-2026!' "$CLI" login guest@latchkey.test
+  show_keychain
+  step 0 "who is signed in (never a token)" "$CLI" status
+  step 0 "an authorized request" "$CLI" get /api/user/profile
+  note "the server now rejects every access token issued so far"
+  curl -s -X POST "$URL/test/expire-access-tokens" -d '{}' >/dev/null
+  step 0 "still works: restored from the keychain, refreshed" "$CLI" get /api/bookings
+  step 0 "a POST" "$CLI" post /api/bookings \
+    --data '{"hotel":"Harbour View","checkIn":"2027-03-01","checkOut":"2027-03-04","guests":2}'
+  step 1 "an HTTP error: guests may not list users (403)" "$CLI" get /api/admin/users
+  step 0 "sign out: revoked on the server, removed from the keychain" "$CLI" logout
+  show_keychain
+  step 2 "signed out: exit 2" "$CLI" get /api/bookings
+}
+
+# ---------------------------------------------------------------------------------------------
+failures=0
+note() { printf '\n# %s\n' "$*"; }
+# step EXPECTED_EXIT DESCRIPTION CMD...: runs CMD, shows it and its exit code.
+step() {
+  local want=$1 what=$2
+  shift 2
+  note "$what"
+  local shown=("$@")
+  [ "${shown[0]}" = env ] && shown=("${shown[@]:1}") && shown[0]='LATCHKEY_PASSWORD=***'
+  printf '$ %s\n' "${shown[*]//"$CLI"/latchkey-cli}"
+  local rc=0
+  "$@" || rc=$?
+  if [ "$rc" = "$want" ]; then
+    printf '[exit %s]\n' "$rc"
+  else
+    printf '[exit %s, expected %s]\n' "$rc" "$want"
+    failures=$((failures + 1))
+  fi
+}
+show_keychain() {
+  note "keychain entries of latchkey-cli (attributes only)"
+  secret-tool search --all xdg:schema org.qt.keychain server Latchkey/latchkey-cli 2>&1 |
+    grep '^attribute\.user' || echo "(none)"
+}
+
+start_server() {
+  local tmp=$1
+  exec {server_fd}< <(exec "$SERVER" --port 0 --db "$tmp/demo.sqlite" --seed-demo --test-hooks \
+    2>"$tmp/server.log")
+  SERVER_PID=$!
+  local line=
+  if ! read -r -t 60 -u "$server_fd" line ||
+    [[ ! $line =~ ^listening\ on\ (http://[^[:space:]]+) ]]; then
+    echo "demo: latchkey-server did not start:" >&2
+    cat "$tmp/server.log" >&2
+    exit 1
+  fi
+  URL=${BASH_REMATCH[1]%/}
+  cat <&"$server_fd" >>"$tmp/server.log" &
+  exec {server_fd}<&-
+  export LATCHKEY_BASE_URL=$URL
+  echo "latchkey-server: $URL (database $tmp/demo.sqlite, log $tmp/server.log)"
+}
+
+# Phase 2 (inside a keychain session): server up, demo, server down.
+if [ "${1:-}" = --run ]; then
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-demo.XXXXXX")
+  SERVER_PID=
+  stop() {
+    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+    rm -rf "$tmp"
+  }
+  trap stop EXIT
+  start_server "$tmp"
+  run_demo
+  if [ "$failures" -ne 0 ]; then
+    printf '\ndemo: %s step(s) did not end as expected\n' "$failures" >&2
+    exit 1
+  fi
+  printf '\ndemo: done\n'
+  exit 0
+fi
+
+# Phase 1: dependencies, build, then choose the keychain.
+scripts/deps.sh
+cmake --preset dev
+cmake --build --preset dev --target latchkey-server latchkey-cli
+
+has_secret_service() {
+  [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || return 1
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true
+}
+if has_secret_service; then
+  echo "demo: using the Secret Service of this D-Bus session"
+  exec "$0" --run
+fi
+echo "demo: no Secret Service on this session; using a private gnome-keyring"
+exec tests/support/with-keyring.sh "$root/scripts/demo.sh" --run
