@@ -44,10 +44,10 @@ fail() {
   exit 1
 }
 
-# start_server [EXTRA ARGS]: a fresh server on a free port with an in-memory database; sets URL.
+# start_server: a fresh server on a free port with an in-memory database; sets URL.
 start_server() {
   exec {server_fd}< <(exec "$SERVER" --port 0 --db :memory: --seed-demo --test-hooks \
-    --access-ttl 2 --pbkdf2-iterations 1000 "$@" 2>>"$WORK/server.err")
+    --access-ttl 2 --pbkdf2-iterations 1000 2>>"$WORK/server.err")
   SERVER_PID=$!
   local line=
   read -r -t 60 -u "$server_fd" line || fail "latchkey-server printed no address"
