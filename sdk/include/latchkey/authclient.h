@@ -1,0 +1,128 @@
+#pragma once
+
+#include <latchkey/autherror.h>
+#include <latchkey/authreply.h>
+#include <latchkey/latchkey_export.h>
+#include <latchkey/serverprofile.h>
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QObject>
+#include <QUrl>
+
+#include <chrono>
+#include <memory>
+
+namespace Latchkey {
+
+class AuthClientPrivate;
+class AuthorizedNetworkAccessManager;
+class TokenStore;
+
+/*!
+    The session: sign in, restore the session from the keychain at start-up, sign out. Holds the
+    access token in memory only and the refresh token in a TokenStore (the OS keychain by
+    default); refreshes before expiry and on demand. Thread-affine like QNetworkAccessManager,
+    but the session behind it is shared with every AuthorizedNetworkAccessManager made for it, on
+    any thread: they all see one token and cause one refresh.
+
+    \code
+    auto *client = new Latchkey::AuthClient(Latchkey::ServerProfile::builtin(u"latchkey"_qs),
+                                            QUrl(u"https://api.example.com"_qs), this);
+    connect(client->restore(), &Latchkey::AuthReply::finished, this, [client] {
+        if (client->state() != Latchkey::AuthClient::State::SignedIn)
+            client->signIn(email, password);
+    });
+    auto *nam = client->networkAccessManager(); // every request to the API is authorized
+    \endcode
+*/
+class LATCHKEY_EXPORT AuthClient : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(State state READ state NOTIFY stateChanged FINAL)
+    Q_PROPERTY(bool busy READ isBusy NOTIFY busyChanged FINAL)
+    Q_PROPERTY(QString identity READ identity NOTIFY identityChanged FINAL)
+    Q_PROPERTY(QJsonObject user READ user NOTIFY userChanged FINAL)
+    Q_PROPERTY(QStringList roles READ roles NOTIFY userChanged FINAL)
+    Q_PROPERTY(QJsonObject claims READ claims NOTIFY claimsChanged FINAL)
+    Q_PROPERTY(QDateTime expiresAt READ expiresAt NOTIFY expiresAtChanged FINAL)
+public:
+    enum class State { SignedOut, Restoring, SigningIn, SignedIn, SigningOut };
+    Q_ENUM(State)
+    /*! Why a refresh happened: before expiry, after a 401, at restore, or because a request
+        found the token about to expire. */
+    enum class RefreshReason { Proactive, Unauthorized, Restore, Freshness };
+    Q_ENUM(RefreshReason)
+
+    AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObject *parent = nullptr);
+    ~AuthClient() override;
+
+    ServerProfile profile() const;
+    QUrl baseUrl() const;
+
+    /*! Replaces the token store (default: a KeychainTokenStore). A store without a parent is
+        adopted. Set it before the first signIn() or restore(). */
+    void setTokenStore(TokenStore *store);
+    TokenStore *tokenStore() const;
+
+    /*! How long before expiry the proactive refresh runs. Negative (the default): automatic,
+        min(60 s, 10 % of the token's lifetime). */
+    void setRefreshLeadTime(std::chrono::milliseconds lead);
+    std::chrono::milliseconds refreshLeadTime() const;
+    /*! A refresh that fails on the network or with a 5xx is tried again up to maxAttempts times
+        in all, waiting initialDelay, then twice as long each time, with jitter. */
+    void setRefreshRetry(int maxAttempts, std::chrono::milliseconds initialDelay);
+    /*! Plain http:// is refused for hosts other than loopback unless allowed here. */
+    void setAllowInsecureHttp(bool allow);
+    bool allowsInsecureHttp() const;
+
+    State state() const;
+    bool isBusy() const;
+    QString identity() const;
+    QJsonObject user() const;
+    QStringList roles() const;
+    bool hasRole(const QString &role) const;
+    /*! The access token's claims, decoded without verification: for display and gating only,
+        never trusted for security. Empty for opaque tokens. */
+    QJsonObject claims() const;
+    QDateTime expiresAt() const;
+
+    AuthReply *signIn(const QString &identity, const QString &password);
+    /*! Restores the session stored for \a identity (default: the last one signed in against
+        this profile and base URL) and refreshes its access token. Ends with NotSignedIn when
+        nothing is stored, SessionExpired when the server rejects the stored token (it is then
+        removed). */
+    AuthReply *restore(const QString &identity = QString());
+    /*! Revokes the session on the server and always wipes it locally. */
+    AuthReply *signOut();
+    /*! Finishes once every pending write to the token store is done (call before quitting a
+        short-lived process: a refresh rotates the stored token). */
+    AuthReply *flush();
+
+    /*! The manager of this client's thread, owned by the client. For other threads construct an
+        AuthorizedNetworkAccessManager there. */
+    AuthorizedNetworkAccessManager *networkAccessManager();
+
+Q_SIGNALS:
+    void stateChanged(Latchkey::AuthClient::State state);
+    void busyChanged(bool busy);
+    void identityChanged();
+    void userChanged();
+    void claimsChanged();
+    void expiresAtChanged();
+    void signedIn();
+    void sessionRestored();
+    void signedOut();
+    /*! The server rejected the refresh token while the session was active: the stored session
+        is gone and the state is SignedOut. Emitted once per session. */
+    void sessionExpired(const Latchkey::AuthError &error);
+    void tokenRefreshed(Latchkey::AuthClient::RefreshReason reason);
+    /*! A refresh failed without ending the session (network, 5xx); it will be tried again. */
+    void refreshFailed(const Latchkey::AuthError &error);
+
+private:
+    friend class AuthorizedNetworkAccessManager;
+    std::unique_ptr<AuthClientPrivate> const d;
+};
+
+} // namespace Latchkey

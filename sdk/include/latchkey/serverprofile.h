@@ -1,0 +1,93 @@
+#pragma once
+
+#include <latchkey/latchkey_export.h>
+
+#include <QJsonObject>
+#include <QMap>
+#include <QSharedDataPointer>
+#include <QString>
+#include <QStringList>
+
+namespace Latchkey {
+
+class ServerProfileData;
+
+/*!
+    How one server speaks: the paths of its auth endpoints, how requests are encoded, where the
+    tokens travel and where the answers put them. A value type, read from JSON (the format is
+    documented in docs/profiles.md):
+
+    \code
+    QString error;
+    auto profile = Latchkey::ServerProfile::builtin(QStringLiteral("latchkey"), &error);
+    auto custom = Latchkey::ServerProfile::fromFile(QStringLiteral("acme.json"), &error);
+    if (!custom.isValid())
+        qWarning() << error; // names the key and what was expected
+    \endcode
+*/
+class LATCHKEY_EXPORT ServerProfile
+{
+public:
+    enum class Encoding { Json, Form };
+    /*! Where a token travels or arrives: nowhere, a cookie, a body field, the bearer header. */
+    enum class Carrier { None, Cookie, Body, Bearer };
+
+    struct TokenLocation
+    {
+        Carrier in = Carrier::None;
+        QString name; ///< cookie name, or body field name when sending
+        QString pointer; ///< JSON Pointer into a response body when receiving in the body
+    };
+
+    struct Endpoint
+    {
+        QString path; ///< empty: the server has no such endpoint
+        Encoding encoding = Encoding::Json;
+        QMap<QString, QString>
+            fields; ///< logical name → wire field name (login: identity, password)
+        QJsonObject extra; ///< static fields sent with every call (grant_type, client_id, …)
+        TokenLocation send; ///< where the refresh token goes (refresh, logout)
+        bool bearer = false; ///< send the access token as a bearer (logout)
+    };
+
+    ServerProfile();
+    ServerProfile(const ServerProfile &other);
+    ServerProfile &operator=(const ServerProfile &other);
+    ~ServerProfile();
+
+    /*! Parses a profile; on failure returns an invalid profile and, if \a error is given, a
+        message naming the offending key and what was expected. */
+    static ServerProfile fromJson(const QByteArray &json, QString *error = nullptr);
+    static ServerProfile fromJsonObject(const QJsonObject &object, QString *error = nullptr);
+    static ServerProfile fromFile(const QString &path, QString *error = nullptr);
+    /*! A profile compiled into the library: see builtinNames(). */
+    static ServerProfile builtin(const QString &name, QString *error = nullptr);
+    static QStringList builtinNames();
+    /*! A built-in name, else a file path. */
+    static ServerProfile load(const QString &nameOrPath, QString *error = nullptr);
+
+    bool isValid() const;
+    QString name() const;
+
+    Endpoint login() const;
+    Endpoint refresh() const;
+    Endpoint logout() const;
+
+    QString accessTokenPointer() const;
+    TokenLocation refreshTokenLocation() const;
+    QString expiresInPointer() const; ///< empty: the JWT `exp` claim, else 401s only
+    QString userPointer() const; ///< empty: the user is read from the JWT claims
+    QString mePath() const;
+
+    QStringList errorMessagePointers() const;
+    QString requirementsPointer() const;
+    QString lockedUntilPointer() const;
+    QString retryAfterPointer() const;
+
+    QJsonObject toJson() const;
+
+private:
+    QSharedDataPointer<ServerProfileData> d;
+};
+
+} // namespace Latchkey

@@ -1,0 +1,65 @@
+#include "authcall_p.h"
+
+#include "logging_p.h"
+
+#include <QNetworkAccessManager>
+
+namespace Latchkey {
+
+AuthCall *AuthCall::post(
+    QNetworkAccessManager *nam, const PreparedRequest &prepared, QObject *context, Callback done)
+{
+    QNetworkRequest request = prepared.request;
+    request.setTransferTimeout(timeoutMs);
+    qCDebug(lcAuth) << "POST" << request.url().toDisplayString();
+    return new AuthCall(nam->post(request, prepared.body), context, std::move(done));
+}
+
+AuthCall::AuthCall(QNetworkReply *reply, QObject *context, Callback done)
+    : QObject(reply)
+    , m_reply(reply)
+    , m_context(context)
+    , m_done(std::move(done))
+{
+    connect(reply, &QNetworkReply::readyRead, this, &AuthCall::onReadyRead);
+    connect(reply, &QNetworkReply::finished, this, &AuthCall::onFinished);
+}
+
+void AuthCall::abort()
+{
+    m_done = nullptr;
+    m_reply->abort();
+}
+
+void AuthCall::onReadyRead()
+{
+    if (m_result.tooLarge)
+        return;
+    if (m_result.body.size() + m_reply->bytesAvailable() > maxBodySize) {
+        m_result.tooLarge = true;
+        m_reply->abort();
+        return;
+    }
+    m_result.body += m_reply->readAll();
+}
+
+void AuthCall::onFinished()
+{
+    if (!m_result.tooLarge)
+        onReadyRead();
+    m_result.status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (m_result.status == 0) {
+        m_result.networkError = m_reply->error();
+        m_result.networkErrorString = m_reply->errorString();
+    }
+    m_result.cookies
+        = m_reply->header(QNetworkRequest::SetCookieHeader).value<QList<QNetworkCookie>>();
+    m_result.retryAfterHeader = m_reply->rawHeader(QByteArrayLiteral("Retry-After"));
+    qCDebug(lcAuth) << "answer" << m_reply->url().toDisplayString() << "HTTP" << m_result.status
+                    << m_result.body.size() << "bytes";
+    m_reply->deleteLater();
+    if (m_done && m_context)
+        m_done(m_result);
+}
+
+} // namespace Latchkey

@@ -1,0 +1,515 @@
+#include <latchkey/authclient.h>
+#include <latchkey/keychaintokenstore.h>
+
+#include "authcall_p.h"
+#include "authclient_p.h"
+#include "logging_p.h"
+#include "wireformat_p.h"
+
+#include <QJsonArray>
+
+namespace Latchkey {
+
+// --- AuthClientPrivate -------------------------------------------------------------------
+
+AuthClientPrivate::AuthClientPrivate(
+    AuthClient *q, const ServerProfile &profile, const QUrl &baseUrl)
+    : q(q)
+    , core(std::make_shared<SessionCore>(profile, baseUrl))
+    , coordinator(new RefreshCoordinator(core, q))
+    , authNam(new QNetworkAccessManager(q))
+    , storeQueue(new StoreQueue(q))
+{
+    authNam->setCookieJar(nullptr);
+}
+
+QString AuthClientPrivate::lastIdentityKey() const
+{
+    return core->profile.name() + QLatin1Char(' ')
+        + core->baseUrl.toString(QUrl::StripTrailingSlash | QUrl::RemoveUserInfo);
+}
+
+QString AuthClientPrivate::tokenKey(const QString &id) const
+{
+    return lastIdentityKey() + QLatin1Char(' ') + id;
+}
+
+TokenStore *AuthClientPrivate::ensureStore()
+{
+    if (!store) {
+        store = new KeychainTokenStore(q);
+        storeQueue->setStore(store);
+    }
+    return store;
+}
+
+AuthError AuthClientPrivate::preflight() const
+{
+    if (!core->profile.isValid())
+        return AuthError(
+            AuthError::Kind::Protocol, QStringLiteral("The server profile is not valid"));
+    const QUrl &url = core->baseUrl;
+    if (!url.isValid() || url.host().isEmpty())
+        return AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("The base URL \"%1\" is not valid").arg(url.toDisplayString()));
+    if (!core->authorizes(url)) {
+        return AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("Refusing to send credentials to %1 over plain http: use "
+                           "https, or allow insecure http explicitly")
+                .arg(url.toDisplayString()));
+    }
+    return AuthError();
+}
+
+void AuthClientPrivate::setState(AuthClient::State newState)
+{
+    if (state == newState)
+        return;
+    const bool wasBusy = q->isBusy();
+    state = newState;
+    qCDebug(lcAuth) << "state" << int(newState);
+    Q_EMIT q->stateChanged(newState);
+    if (wasBusy != q->isBusy())
+        Q_EMIT q->busyChanged(q->isBusy());
+}
+
+void AuthClientPrivate::setIdentity(const QString &newIdentity)
+{
+    if (identity == newIdentity)
+        return;
+    identity = newIdentity;
+    Q_EMIT q->identityChanged();
+}
+
+void AuthClientPrivate::applyTokenDetails(const TokenSet &tokens)
+{
+    QJsonObject newUser = tokens.user;
+    if (newUser.isEmpty() && !user.isEmpty())
+        newUser = user; // a refresh answer without the user keeps the one we have
+    if (newUser.isEmpty() && !tokens.claims.isEmpty()) {
+        // Display-only fallback from the (unverified) claims.
+        for (const char *key : { "sub", "email", "name", "roles", "role" }) {
+            const QJsonValue v = tokens.claims.value(QLatin1String(key));
+            if (!v.isUndefined())
+                newUser.insert(QLatin1String(key), v);
+        }
+    }
+    if (newUser != user) {
+        user = newUser;
+        Q_EMIT q->userChanged();
+    }
+    if (tokens.claims != claims) {
+        claims = tokens.claims;
+        Q_EMIT q->claimsChanged();
+    }
+    const QDateTime newExpiry = tokens.lifetimeMs < 0
+        ? QDateTime()
+        : QDateTime::currentDateTimeUtc().addMSecs(tokens.lifetimeMs);
+    if (newExpiry != expiresAt) {
+        expiresAt = newExpiry;
+        Q_EMIT q->expiresAtChanged();
+    }
+}
+
+void AuthClientPrivate::clearDetails()
+{
+    if (!user.isEmpty()) {
+        user = QJsonObject();
+        Q_EMIT q->userChanged();
+    }
+    if (!claims.isEmpty()) {
+        claims = QJsonObject();
+        Q_EMIT q->claimsChanged();
+    }
+    if (expiresAt.isValid()) {
+        expiresAt = QDateTime();
+        Q_EMIT q->expiresAtChanged();
+    }
+}
+
+void AuthClientPrivate::persist(const TokenSet &tokens, TokenStore::DoneCallback done)
+{
+    ensureStore();
+    if (tokens.refresh.isEmpty()) {
+        if (done)
+            done(AuthError());
+        return;
+    }
+    QPointer<AuthClient> guard(q);
+    auto record = [this, guard, done](const AuthError &error) {
+        if (guard && error.isError())
+            lastStoreError = error;
+        if (done)
+            done(error);
+    };
+    storeQueue->write(tokenKey(identity), tokens.refresh, [this, guard](const AuthError &error) {
+        if (guard && error.isError())
+            lastStoreError = error;
+    });
+    storeQueue->write(lastIdentityKey(), identity.toUtf8(), record);
+}
+
+void AuthClientPrivate::wipe(const QString &id, TokenStore::DoneCallback done)
+{
+    ensureStore();
+    if (!id.isEmpty())
+        storeQueue->remove(tokenKey(id));
+    storeQueue->remove(lastIdentityKey(), std::move(done));
+}
+
+void AuthClientPrivate::onRefreshed(const TokenSet &tokens, AuthClient::RefreshReason reason)
+{
+    const bool restoring = state == AuthClient::State::Restoring;
+    if (!tokens.refresh.isEmpty()) {
+        ensureStore();
+        storeQueue->write(tokenKey(identity), tokens.refresh,
+            [this, guard = QPointer<AuthClient>(q)](const AuthError &error) {
+                if (guard && error.isError())
+                    lastStoreError = error;
+            });
+    }
+    applyTokenDetails(tokens);
+    if (state != AuthClient::State::SignedIn && state != AuthClient::State::SigningOut)
+        setState(AuthClient::State::SignedIn);
+    Q_EMIT q->tokenRefreshed(reason);
+    if (restoring)
+        Q_EMIT q->sessionRestored();
+}
+
+void AuthClientPrivate::onRejected(const AuthError &error, AuthClient::RefreshReason reason)
+{
+    const bool wasActive = state == AuthClient::State::SignedIn;
+    wipe(identity, {});
+    clearDetails();
+    setState(AuthClient::State::SignedOut);
+    if (wasActive && reason != AuthClient::RefreshReason::Restore && !expiredSignalled) {
+        expiredSignalled = true;
+        qCInfo(lcAuth) << "session expired:" << error.message();
+        Q_EMIT q->sessionExpired(error);
+    }
+}
+
+// --- AuthClient --------------------------------------------------------------------------
+
+AuthClient::AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObject *parent)
+    : QObject(parent)
+    , d(new AuthClientPrivate(this, profile, baseUrl))
+{
+    qRegisterMetaType<Latchkey::AuthError>();
+    qRegisterMetaType<Latchkey::TokenSet>();
+    connect(d->coordinator, &RefreshCoordinator::refreshed, this,
+        [this](const TokenSet &tokens, RefreshReason reason) { d->onRefreshed(tokens, reason); });
+    connect(d->coordinator, &RefreshCoordinator::rejected, this,
+        [this](const AuthError &error, RefreshReason reason) { d->onRejected(error, reason); });
+    connect(
+        d->coordinator, &RefreshCoordinator::failedTransiently, this, &AuthClient::refreshFailed);
+}
+
+AuthClient::~AuthClient()
+{
+    // Managers on other threads may outlive us: they keep the SessionCore, which now answers
+    // every waiter with NotSignedIn and authorizes nothing.
+    delete d->coordinator;
+}
+
+ServerProfile AuthClient::profile() const
+{
+    return d->core->profile;
+}
+QUrl AuthClient::baseUrl() const
+{
+    return d->core->baseUrl;
+}
+
+void AuthClient::setTokenStore(TokenStore *store)
+{
+    if (store && !store->parent())
+        store->setParent(this);
+    d->store = store;
+    d->storeQueue->setStore(store);
+}
+
+TokenStore *AuthClient::tokenStore() const
+{
+    return d->ensureStore();
+}
+
+void AuthClient::setRefreshLeadTime(std::chrono::milliseconds lead)
+{
+    d->coordinator->setLeadTime(lead);
+}
+
+std::chrono::milliseconds AuthClient::refreshLeadTime() const
+{
+    return d->coordinator->leadTime();
+}
+
+void AuthClient::setRefreshRetry(int maxAttempts, std::chrono::milliseconds initialDelay)
+{
+    d->coordinator->setRetry(maxAttempts, initialDelay);
+}
+
+void AuthClient::setAllowInsecureHttp(bool allow)
+{
+    d->core->setAllowInsecureHttp(allow);
+}
+bool AuthClient::allowsInsecureHttp() const
+{
+    return d->core->allowsInsecureHttp();
+}
+
+AuthClient::State AuthClient::state() const
+{
+    return d->state;
+}
+
+bool AuthClient::isBusy() const
+{
+    return d->state == State::Restoring || d->state == State::SigningIn
+        || d->state == State::SigningOut;
+}
+
+QString AuthClient::identity() const
+{
+    return d->identity;
+}
+QJsonObject AuthClient::user() const
+{
+    return d->user;
+}
+QJsonObject AuthClient::claims() const
+{
+    return d->claims;
+}
+QDateTime AuthClient::expiresAt() const
+{
+    return d->expiresAt;
+}
+
+QStringList AuthClient::roles() const
+{
+    QStringList result;
+    QJsonValue roles = d->user.value(QLatin1String("roles"));
+    if (roles.isUndefined())
+        roles = d->claims.value(QLatin1String("roles"));
+    if (roles.isArray()) {
+        for (const QJsonValue &r : roles.toArray())
+            result << r.toString();
+    } else if (d->user.value(QLatin1String("role")).isString()) {
+        result << d->user.value(QLatin1String("role")).toString();
+    } else if (d->claims.value(QLatin1String("role")).isString()) {
+        result << d->claims.value(QLatin1String("role")).toString();
+    }
+    return result;
+}
+
+bool AuthClient::hasRole(const QString &role) const
+{
+    return roles().contains(role);
+}
+
+AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
+{
+    auto *reply = new AuthReply(this);
+    const QString id = identity.trimmed();
+    if (AuthError refused = d->preflight(); refused.isError()) {
+        reply->finish(refused);
+        return reply;
+    }
+    if (id.isEmpty() || password.isEmpty()) {
+        reply->finish(AuthError(AuthError::Kind::InvalidCredentials,
+            QStringLiteral("An identity and a password are required")));
+        return reply;
+    }
+    d->ensureStore();
+    d->coordinator->stop();
+    d->core->end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Signing in again")));
+    d->setState(State::SigningIn);
+    qCInfo(lcAuth) << "signing in to" << d->core->baseUrl.toDisplayString();
+    AuthCall::post(d->authNam, WireFormat::login(d->core->profile, d->core->baseUrl, id, password),
+        this, [this, reply, id](const HttpResult &result) {
+            TokenSet tokens;
+            AuthError error;
+            const bool ok = !result.tooLarge && result.status >= 200 && result.status < 300;
+            if (!ok)
+                error = WireFormat::errorFor(d->core->profile, result, WireFormat::Exchange::Login);
+            if (ok && WireFormat::parseTokens(d->core->profile, result, &tokens, &error)) {
+                d->expiredSignalled = false;
+                d->setIdentity(id);
+                d->core->beginSession(tokens.refresh);
+                d->coordinator->adoptTokens(tokens);
+                d->applyTokenDetails(tokens);
+                d->setState(State::SignedIn);
+                qCInfo(lcAuth) << "signed in, access token" << redacted(tokens.access);
+                Q_EMIT signedIn();
+                if (tokens.refresh.isEmpty()) {
+                    reply->finish(AuthError(AuthError::Kind::Protocol,
+                        QStringLiteral("Signed in, but the server sent no "
+                                       "refresh token: the session ends "
+                                       "when the access token expires")));
+                    return;
+                }
+                d->persist(
+                    tokens, [reply](const AuthError &storeError) { reply->finish(storeError); });
+                return;
+            }
+            qCInfo(lcAuth) << "sign-in failed:" << error.toString();
+            d->setState(State::SignedOut);
+            reply->finish(error);
+        });
+    return reply;
+}
+
+AuthReply *AuthClient::restore(const QString &identity)
+{
+    auto *reply = new AuthReply(this);
+    if (AuthError refused = d->preflight(); refused.isError()) {
+        reply->finish(refused);
+        return reply;
+    }
+    if (d->state == State::SignedIn && (identity.isEmpty() || identity == d->identity)) {
+        reply->finish();
+        return reply;
+    }
+    d->ensureStore();
+    d->setState(State::Restoring);
+    QPointer<AuthClient> guard(this);
+    auto fail = [this, reply](const AuthError &error) {
+        d->core->end(error);
+        d->setState(State::SignedOut);
+        reply->finish(error);
+    };
+    auto refreshWith = [this, reply, fail](const QString &id, const QByteArray &refreshToken) {
+        d->expiredSignalled = false;
+        d->setIdentity(id);
+        d->core->beginSession(refreshToken);
+        d->core->whenRefreshed(d->core->snapshot().generation, RefreshReason::Restore, this,
+            [reply, fail](const SessionCore::Outcome &outcome) {
+                if (outcome.ok)
+                    reply->finish();
+                else
+                    fail(outcome.error);
+            });
+    };
+    auto readToken = [this, guard, fail, refreshWith](const QString &id) {
+        d->storeQueue->read(d->tokenKey(id),
+            [guard, fail, refreshWith, id](const QByteArray &secret, const AuthError &error) {
+                if (!guard)
+                    return;
+                if (error.isError())
+                    fail(error);
+                else if (secret.isEmpty())
+                    fail(AuthError(AuthError::Kind::NotSignedIn,
+                        QStringLiteral("No stored session for %1").arg(id)));
+                else
+                    refreshWith(id, secret);
+            });
+    };
+    if (!identity.isEmpty()) {
+        readToken(identity.trimmed());
+    } else {
+        d->storeQueue->read(d->lastIdentityKey(),
+            [guard, fail, readToken](const QByteArray &secret, const AuthError &error) {
+                if (!guard)
+                    return;
+                if (error.isError())
+                    fail(error);
+                else if (secret.isEmpty())
+                    fail(AuthError(
+                        AuthError::Kind::NotSignedIn, QStringLiteral("No stored session")));
+                else
+                    readToken(QString::fromUtf8(secret));
+            });
+    }
+    return reply;
+}
+
+AuthReply *AuthClient::signOut()
+{
+    auto *reply = new AuthReply(this);
+    d->ensureStore();
+    const QByteArray accessToken = d->core->accessToken();
+    const QByteArray refreshToken = d->core->refreshToken();
+    d->coordinator->stop();
+    d->core->end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Signed out")));
+    d->setState(State::SigningOut);
+    QPointer<AuthClient> guard(this);
+
+    auto finishLocally = [this, guard, reply](const QString &id, const AuthError &serverError) {
+        d->wipe(id, [this, guard, reply, serverError](const AuthError &storeError) {
+            if (!guard)
+                return;
+            d->clearDetails();
+            d->setState(State::SignedOut);
+            Q_EMIT signedOut();
+            reply->finish(serverError.isError() ? serverError : storeError);
+        });
+    };
+    auto revoke = [this, finishLocally, accessToken](const QString &id, const QByteArray &rt) {
+        if (d->core->profile.logout().path.isEmpty() || (rt.isEmpty() && accessToken.isEmpty())) {
+            finishLocally(id, AuthError());
+            return;
+        }
+        AuthCall::post(d->authNam,
+            WireFormat::logout(d->core->profile, d->core->baseUrl, accessToken, rt), this,
+            [this, finishLocally, id](const HttpResult &result) {
+                AuthError error;
+                const bool ok = result.status >= 200 && result.status < 300;
+                // A token the server no longer knows is as signed out as can be.
+                const bool alreadyGone = result.status == 400 || result.status == 401;
+                if (!ok && !alreadyGone)
+                    error = WireFormat::errorFor(
+                        d->core->profile, result, WireFormat::Exchange::Logout);
+                if (error.isError())
+                    qCInfo(lcAuth) << "server-side sign-out failed:" << error.toString();
+                finishLocally(id, error);
+            });
+    };
+
+    if (!refreshToken.isEmpty()) {
+        revoke(d->identity, refreshToken);
+        return reply;
+    }
+    // Not restored in this process: revoke what the store holds.
+    auto readToken = [this, guard, revoke](const QString &id) {
+        d->storeQueue->read(
+            d->tokenKey(id), [guard, revoke, id](const QByteArray &secret, const AuthError &) {
+                if (guard)
+                    revoke(id, secret);
+            });
+    };
+    if (!d->identity.isEmpty()) {
+        readToken(d->identity);
+    } else {
+        d->storeQueue->read(d->lastIdentityKey(),
+            [guard, readToken, revoke](const QByteArray &secret, const AuthError &) {
+                if (!guard)
+                    return;
+                if (secret.isEmpty())
+                    revoke(QString(), QByteArray());
+                else
+                    readToken(QString::fromUtf8(secret));
+            });
+    }
+    return reply;
+}
+
+AuthReply *AuthClient::flush()
+{
+    auto *reply = new AuthReply(this);
+    d->storeQueue->whenIdle([this, reply] {
+        const AuthError error = d->lastStoreError;
+        d->lastStoreError = AuthError();
+        reply->finish(error);
+    });
+    return reply;
+}
+
+AuthorizedNetworkAccessManager *AuthClient::networkAccessManager()
+{
+    if (!d->nam)
+        d->nam = new AuthorizedNetworkAccessManager(this, this);
+    return d->nam;
+}
+
+} // namespace Latchkey

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <latchkey/authclient.h>
+#include <latchkey/authorizednetworkaccessmanager.h>
+#include <latchkey/tokenstore.h>
+
+#include "refreshcoordinator_p.h"
+#include "sessioncore_p.h"
+#include "storequeue_p.h"
+
+#include <QNetworkAccessManager>
+#include <QPointer>
+
+#include <memory>
+
+namespace Latchkey {
+
+class AuthClientPrivate
+{
+public:
+    AuthClientPrivate(AuthClient *q, const ServerProfile &profile, const QUrl &baseUrl);
+
+    // Entries in the token store: the refresh token of one identity, and the identity that
+    // signed in last (what restore() uses when no identity is given).
+    QString tokenKey(const QString &identity) const;
+    QString lastIdentityKey() const;
+
+    TokenStore *ensureStore();
+    // A reason to refuse before any network traffic (bad profile, insecure URL), else NoError.
+    AuthError preflight() const;
+
+    void setState(AuthClient::State state);
+    void setIdentity(const QString &identity);
+    void applyTokenDetails(const TokenSet &tokens);
+    void clearDetails();
+    void persist(const TokenSet &tokens, TokenStore::DoneCallback done = {});
+    void wipe(const QString &identity, TokenStore::DoneCallback done);
+
+    void onRefreshed(const TokenSet &tokens, AuthClient::RefreshReason reason);
+    void onRejected(const AuthError &error, AuthClient::RefreshReason reason);
+
+    AuthClient *const q;
+    std::shared_ptr<SessionCore> core;
+    RefreshCoordinator *coordinator;
+    QNetworkAccessManager *authNam;
+    StoreQueue *storeQueue;
+    QPointer<TokenStore> store;
+    AuthorizedNetworkAccessManager *nam = nullptr;
+
+    AuthClient::State state = AuthClient::State::SignedOut;
+    QString identity;
+    QJsonObject user;
+    QJsonObject claims;
+    QDateTime expiresAt;
+    AuthError lastStoreError;
+    bool expiredSignalled = false;
+};
+
+} // namespace Latchkey

@@ -1,0 +1,109 @@
+#include <latchkey/autherror.h>
+
+#include <QMetaEnum>
+
+namespace Latchkey {
+
+class AuthErrorData : public QSharedData
+{
+public:
+    AuthError::Kind kind = AuthError::Kind::NoError;
+    QString message;
+    int httpStatus = 0;
+    int retryAfter = -1;
+    QDateTime lockedUntil;
+    QStringList requirements;
+    QNetworkReply::NetworkError networkError = QNetworkReply::NoError;
+};
+
+AuthError::AuthError()
+    : d(new AuthErrorData)
+{ }
+
+AuthError::AuthError(Kind kind, const QString &message, int httpStatus)
+    : d(new AuthErrorData)
+{
+    d->kind = kind;
+    d->message = message;
+    d->httpStatus = httpStatus;
+}
+
+AuthError::AuthError(const AuthError &other) = default;
+AuthError &AuthError::operator=(const AuthError &other) = default;
+AuthError::~AuthError() = default;
+
+AuthError::Kind AuthError::kind() const
+{
+    return d->kind;
+}
+QString AuthError::message() const
+{
+    return d->message;
+}
+int AuthError::httpStatus() const
+{
+    return d->httpStatus;
+}
+int AuthError::retryAfter() const
+{
+    return d->retryAfter;
+}
+QDateTime AuthError::lockedUntil() const
+{
+    return d->lockedUntil;
+}
+QStringList AuthError::requirements() const
+{
+    return d->requirements;
+}
+QNetworkReply::NetworkError AuthError::networkError() const
+{
+    return d->networkError;
+}
+
+AuthError &AuthError::setRetryAfter(int seconds)
+{
+    d->retryAfter = seconds;
+    return *this;
+}
+
+AuthError &AuthError::setLockedUntil(const QDateTime &until)
+{
+    d->lockedUntil = until;
+    return *this;
+}
+
+AuthError &AuthError::setRequirements(const QStringList &requirements)
+{
+    d->requirements = requirements;
+    return *this;
+}
+
+AuthError &AuthError::setNetworkError(QNetworkReply::NetworkError code)
+{
+    d->networkError = code;
+    return *this;
+}
+
+QString AuthError::kindName(Kind kind)
+{
+    return QString::fromLatin1(QMetaEnum::fromType<Kind>().valueToKey(int(kind)));
+}
+
+QString AuthError::toString() const
+{
+    QString text = kindName(d->kind);
+    if (!d->message.isEmpty())
+        text += QStringLiteral(": ") + d->message;
+    if (d->httpStatus > 0)
+        text += QStringLiteral(" (HTTP %1)").arg(d->httpStatus);
+    if (d->retryAfter >= 0)
+        text += QStringLiteral(", retry after %1 s").arg(d->retryAfter);
+    if (d->lockedUntil.isValid())
+        text += QStringLiteral(", locked until %1").arg(d->lockedUntil.toString(Qt::ISODate));
+    if (!d->requirements.isEmpty())
+        text += QStringLiteral(": ") + d->requirements.join(QStringLiteral("; "));
+    return text;
+}
+
+} // namespace Latchkey

@@ -1,0 +1,38 @@
+#include <latchkey/authclient.h>
+#include <latchkey/authorizednetworkaccessmanager.h>
+
+#include "authclient_p.h"
+#include "retryingreply_p.h"
+
+namespace Latchkey {
+
+AuthorizedNetworkAccessManager::AuthorizedNetworkAccessManager(AuthClient *client, QObject *parent)
+    : QNetworkAccessManager(parent)
+    , m_session(client ? client->d->core : nullptr)
+{ }
+
+AuthorizedNetworkAccessManager::~AuthorizedNetworkAccessManager() = default;
+
+AuthError AuthorizedNetworkAccessManager::authError(const QNetworkReply *reply)
+{
+    if (!reply)
+        return AuthError();
+    return reply->property(RetryingReply::authErrorProperty).value<AuthError>();
+}
+
+QNetworkReply *AuthorizedNetworkAccessManager::createRequest(
+    Operation op, const QNetworkRequest &request, QIODevice *outgoingData)
+{
+    // Another origin, no session, or the application's own Authorization: untouched.
+    if (!m_session || !m_session->isActive()
+        || request.hasRawHeader(QByteArrayLiteral("Authorization"))
+        || !m_session->authorizes(request.url())) {
+        return QNetworkAccessManager::createRequest(op, request, outgoingData);
+    }
+    auto create = [this](Operation o, const QNetworkRequest &r, QIODevice *body) {
+        return QNetworkAccessManager::createRequest(o, r, body);
+    };
+    return new RetryingReply(m_session, create, op, request, outgoingData, redirectPolicy(), this);
+}
+
+} // namespace Latchkey

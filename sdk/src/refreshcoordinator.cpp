@@ -1,0 +1,173 @@
+#include "refreshcoordinator_p.h"
+
+#include "authcall_p.h"
+#include "logging_p.h"
+
+#include <QNetworkAccessManager>
+#include <QRandomGenerator>
+
+namespace Latchkey {
+
+using namespace std::chrono_literals;
+
+RefreshCoordinator::RefreshCoordinator(std::shared_ptr<SessionCore> core, QObject *parent)
+    : QObject(parent)
+    , m_core(std::move(core))
+    , m_nam(new QNetworkAccessManager(this))
+{
+    m_nam->setCookieJar(nullptr);
+    m_proactive.setSingleShot(true);
+    m_proactive.setTimerType(Qt::PreciseTimer);
+    connect(&m_proactive, &QTimer::timeout, this, [this] {
+        if (m_core->startRefresh(RefreshReason::Proactive))
+            qCDebug(lcAuth) << "proactive refresh";
+    });
+    m_retry.setSingleShot(true);
+    connect(&m_retry, &QTimer::timeout, this, &RefreshCoordinator::attempt);
+    m_core->attach(this);
+}
+
+RefreshCoordinator::~RefreshCoordinator()
+{
+    m_core->detach();
+}
+
+void RefreshCoordinator::setRetry(int maxAttempts, std::chrono::milliseconds initialDelay)
+{
+    m_maxAttempts = qMax(1, maxAttempts);
+    m_initialDelay = qMax(0ms, initialDelay);
+}
+
+std::chrono::milliseconds RefreshCoordinator::effectiveLead(qint64 lifetimeMs) const
+{
+    if (m_lead >= 0ms)
+        return m_lead;
+    return std::min<std::chrono::milliseconds>(60s, std::chrono::milliseconds(lifetimeMs / 10));
+}
+
+std::chrono::milliseconds RefreshCoordinator::freshnessMargin(qint64 lifetimeMs)
+{
+    if (lifetimeMs < 0)
+        return 0ms;
+    return std::min<std::chrono::milliseconds>(5s, std::chrono::milliseconds(lifetimeMs / 20));
+}
+
+void RefreshCoordinator::adoptTokens(const TokenSet &tokens)
+{
+    m_core->applyTokens(tokens, freshnessMargin(tokens.lifetimeMs));
+    schedule(tokens);
+}
+
+void RefreshCoordinator::stop()
+{
+    m_proactive.stop();
+    m_retry.stop();
+    if (m_call)
+        m_call->abort();
+}
+
+void RefreshCoordinator::schedule(const TokenSet &tokens)
+{
+    if (tokens.lifetimeMs < 0) {
+        m_proactive.stop(); // opaque token without expires_in: 401s tell us
+        return;
+    }
+    const auto due
+        = std::chrono::milliseconds(tokens.lifetimeMs) - effectiveLead(tokens.lifetimeMs);
+    m_proactive.start(std::max(due, 0ms));
+}
+
+void RefreshCoordinator::run(RefreshReason reason)
+{
+    m_reason = reason;
+    m_attempt = 0;
+    m_retry.stop();
+    if (m_call)
+        m_call->abort(); // a leftover of a session that was closed meanwhile
+    attempt();
+}
+
+void RefreshCoordinator::attempt()
+{
+    const QByteArray refreshToken = m_core->refreshToken();
+    if (refreshToken.isEmpty()) {
+        SessionCore::Outcome outcome;
+        outcome.error = AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in"));
+        m_core->resolve(outcome);
+        return;
+    }
+    ++m_attempt;
+    qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << int(m_reason) << "token"
+                    << redacted(refreshToken);
+    const quint64 epoch = m_core->epoch();
+    m_call
+        = AuthCall::post(m_nam, WireFormat::refresh(m_core->profile, m_core->baseUrl, refreshToken),
+            this, [this, epoch](const HttpResult &r) { onResult(r, epoch); });
+}
+
+void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
+{
+    if (epoch != m_core->epoch()) {
+        qCDebug(lcAuth) << "refresh answer for a closed session ignored";
+        return; // end() already answered the waiters of that session
+    }
+    const bool success = !result.tooLarge && result.status >= 200 && result.status < 300;
+    SessionCore::Outcome outcome;
+    if (success) {
+        TokenSet tokens;
+        AuthError error;
+        if (WireFormat::parseTokens(m_core->profile, result, &tokens, &error)) {
+            adoptTokens(tokens);
+            qCInfo(lcAuth) << "refreshed, access token" << redacted(tokens.access) << "lifetime ms"
+                           << tokens.lifetimeMs
+                           << (tokens.refresh.isEmpty() ? "(refresh token kept)" : "(rotated)");
+            Q_EMIT refreshed(tokens, m_reason);
+            outcome.ok = true;
+            outcome.accessToken = tokens.access;
+            outcome.generation = m_core->snapshot().generation;
+            m_core->resolve(outcome);
+            return;
+        }
+        // A 2xx without tokens: the server is not speaking the profile. Not the user's fault:
+        // keep the session, fail the waiters with what was expected.
+        qCWarning(lcAuth) << "refresh answer unusable:" << error.message();
+        Q_EMIT failedTransiently(error);
+        outcome.error = error;
+        m_core->resolve(outcome);
+        return;
+    }
+
+    const AuthError error
+        = WireFormat::errorFor(m_core->profile, result, WireFormat::Exchange::Refresh);
+    if (!result.tooLarge && WireFormat::isRejection(result)) {
+        qCInfo(lcAuth) << "refresh rejected, HTTP" << result.status << "- session over";
+        m_proactive.stop();
+        m_core->end(error); // every waiter, on every thread, gets SessionExpired
+        Q_EMIT rejected(error, m_reason);
+        return;
+    }
+
+    qCInfo(lcAuth) << "refresh failed:" << error.toString() << "attempt" << m_attempt << "of"
+                   << m_maxAttempts;
+    if (m_attempt < m_maxAttempts) {
+        m_retry.start(backoff(m_attempt, error.retryAfter()));
+        return;
+    }
+    Q_EMIT failedTransiently(error);
+    outcome.error = error;
+    m_core->resolve(outcome);
+}
+
+std::chrono::milliseconds RefreshCoordinator::backoff(int attempt, int retryAfterSeconds) const
+{
+    // Exponential, capped at 30 s, with jitter in [½, 1] of the step so clients that failed
+    // together do not come back together.
+    const qint64 base = m_initialDelay.count();
+    const qint64 step = std::min<qint64>(base << std::min(attempt - 1, 16), 30000);
+    const qint64 jittered
+        = step / 2 + qint64(QRandomGenerator::global()->bounded(double(step / 2 + 1)));
+    const qint64 serverAsked = retryAfterSeconds > 0 ? qint64(retryAfterSeconds) * 1000 : 0;
+    return std::chrono::milliseconds(std::max(jittered, std::min<qint64>(serverAsked, 30000)));
+}
+
+} // namespace Latchkey

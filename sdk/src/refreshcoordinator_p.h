@@ -1,0 +1,71 @@
+#pragma once
+
+#include "sessioncore_p.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <chrono>
+#include <memory>
+
+class QNetworkAccessManager;
+
+namespace Latchkey {
+
+class AuthCall;
+
+// Runs the one refresh in flight for a session, in the client's thread: calls the refresh
+// endpoint, retries passing failures with backoff and jitter, tells a rejection (the session is
+// over) from a blip (the session is kept), and schedules the next proactive refresh.
+class RefreshCoordinator : public QObject
+{
+    Q_OBJECT
+public:
+    using RefreshReason = AuthClient::RefreshReason;
+
+    RefreshCoordinator(std::shared_ptr<SessionCore> core, QObject *parent = nullptr);
+    ~RefreshCoordinator() override;
+
+    void setLeadTime(std::chrono::milliseconds lead) { m_lead = lead; }
+    std::chrono::milliseconds leadTime() const { return m_lead; }
+    void setRetry(int maxAttempts, std::chrono::milliseconds initialDelay);
+
+    // The lead time for a token of this lifetime: the setting, or min(60 s, 10 %).
+    std::chrono::milliseconds effectiveLead(qint64 lifetimeMs) const;
+    // How close to expiry a request stops trusting the token and waits for a refresh.
+    static std::chrono::milliseconds freshnessMargin(qint64 lifetimeMs);
+
+    // New tokens from a sign-in: apply them and schedule the proactive refresh.
+    void adoptTokens(const TokenSet &tokens);
+    void stop(); // signed out: no timer, no refresh in flight
+
+    // Called through SessionCore (queued) when a refresh must run.
+    void run(RefreshReason reason);
+
+Q_SIGNALS:
+    void refreshed(const Latchkey::TokenSet &tokens, Latchkey::AuthClient::RefreshReason reason);
+    void rejected(const Latchkey::AuthError &error, Latchkey::AuthClient::RefreshReason reason);
+    void failedTransiently(const Latchkey::AuthError &error);
+
+private:
+    void attempt();
+    void onResult(const HttpResult &result, quint64 epoch);
+    void schedule(const TokenSet &tokens);
+    std::chrono::milliseconds backoff(int attempt, int retryAfterSeconds) const;
+
+    std::shared_ptr<SessionCore> m_core;
+    QNetworkAccessManager *m_nam;
+    QTimer m_proactive;
+    QTimer m_retry;
+    QPointer<AuthCall> m_call;
+    RefreshReason m_reason = RefreshReason::Proactive;
+    int m_attempt = 0;
+    int m_maxAttempts = 4;
+    std::chrono::milliseconds m_initialDelay { 500 };
+    std::chrono::milliseconds m_lead { -1 };
+};
+
+} // namespace Latchkey
+
+Q_DECLARE_METATYPE(Latchkey::TokenSet)

@@ -1,0 +1,350 @@
+#include <latchkey/serverprofile.h>
+
+#include "jsonpointer_p.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace Latchkey {
+
+class ServerProfileData : public QSharedData
+{
+public:
+    bool valid = false;
+    QJsonObject json;
+    QString name;
+    ServerProfile::Endpoint login, refresh, logout;
+    QString accessPointer;
+    ServerProfile::TokenLocation refreshLocation;
+    QString expiresInPointer;
+    QString userPointer;
+    QString mePath;
+    QStringList messagePointers;
+    QString requirementsPointer;
+    QString lockedUntilPointer;
+    QString retryAfterPointer;
+};
+
+namespace {
+
+// Collects the first error with the key path it concerns, e.g. "refresh.send.in".
+class Reader
+{
+public:
+    QString error;
+
+    bool fail(const QString &key, const QString &expected)
+    {
+        if (error.isEmpty())
+            error = QStringLiteral("profile key \"%1\": expected %2").arg(key, expected);
+        return false;
+    }
+
+    QString string(const QJsonObject &o, const QString &path, const QString &key, bool required,
+        const QString &fallback = QString())
+    {
+        const QJsonValue v = o.value(key);
+        if (v.isUndefined() || v.isNull()) {
+            if (required)
+                fail(path + key, QStringLiteral("a string"));
+            return fallback;
+        }
+        if (!v.isString()) {
+            fail(path + key, QStringLiteral("a string"));
+            return fallback;
+        }
+        return v.toString();
+    }
+
+    QString pointer(const QJsonObject &o, const QString &path, const QString &key, bool required,
+        const QString &fallback = QString())
+    {
+        const QString p = string(o, path, key, required, fallback);
+        if (!JsonPointer::isValid(p))
+            fail(path + key, QStringLiteral("a JSON Pointer starting with \"/\""));
+        return p;
+    }
+
+    QString path(const QJsonObject &o, const QString &prefix, const QString &key, bool required)
+    {
+        const QString p = string(o, prefix, key, required);
+        if (!p.isEmpty() && !p.startsWith(QLatin1Char('/')))
+            fail(prefix + key, QStringLiteral("a path starting with \"/\""));
+        return p;
+    }
+
+    QJsonObject object(const QJsonObject &o, const QString &path, const QString &key, bool required)
+    {
+        const QJsonValue v = o.value(key);
+        if (v.isUndefined() || v.isNull()) {
+            if (required)
+                fail(path + key, QStringLiteral("an object"));
+            return {};
+        }
+        if (!v.isObject())
+            fail(path + key, QStringLiteral("an object"));
+        return v.toObject();
+    }
+
+    ServerProfile::TokenLocation location(const QJsonObject &o, const QString &path, bool receiving)
+    {
+        ServerProfile::TokenLocation loc;
+        const QString in = string(o, path, QStringLiteral("in"), true);
+        if (in == QLatin1String("cookie")) {
+            loc.in = ServerProfile::Carrier::Cookie;
+            loc.name = string(o, path, QStringLiteral("name"), true);
+        } else if (in == QLatin1String("body")) {
+            loc.in = ServerProfile::Carrier::Body;
+            if (receiving)
+                loc.pointer = pointer(o, path, QStringLiteral("pointer"), true);
+            else
+                loc.name = string(o, path, QStringLiteral("name"), true);
+        } else if (in == QLatin1String("bearer") && !receiving) {
+            loc.in = ServerProfile::Carrier::Bearer;
+        } else if (!in.isEmpty() || error.isEmpty()) {
+            fail(path + QStringLiteral("in"),
+                receiving ? QStringLiteral("\"cookie\" or \"body\"")
+                          : QStringLiteral("\"cookie\", \"body\" or \"bearer\""));
+        }
+        return loc;
+    }
+
+    ServerProfile::Endpoint endpoint(
+        const QJsonObject &root, const QString &key, bool required, bool sendsRefreshToken)
+    {
+        ServerProfile::Endpoint e;
+        const QJsonObject o = object(root, QString(), key, required);
+        if (o.isEmpty())
+            return e;
+        const QString prefix = key + QLatin1Char('.');
+        e.path = path(o, prefix, QStringLiteral("path"), true);
+        const QString encoding
+            = string(o, prefix, QStringLiteral("encoding"), false, QStringLiteral("json"));
+        if (encoding == QLatin1String("form"))
+            e.encoding = ServerProfile::Encoding::Form;
+        else if (encoding != QLatin1String("json"))
+            fail(prefix + QStringLiteral("encoding"), QStringLiteral("\"json\" or \"form\""));
+        const QJsonObject fields = object(o, prefix, QStringLiteral("fields"), false);
+        for (auto it = fields.begin(); it != fields.end(); ++it) {
+            if (!it.value().isString())
+                fail(prefix + QStringLiteral("fields.") + it.key(), QStringLiteral("a string"));
+            e.fields.insert(it.key(), it.value().toString());
+        }
+        e.extra = object(o, prefix, QStringLiteral("extra"), false);
+        const QJsonValue bearer = o.value(QLatin1String("bearer"));
+        if (!bearer.isUndefined() && !bearer.isBool())
+            fail(prefix + QStringLiteral("bearer"), QStringLiteral("true or false"));
+        e.bearer = bearer.toBool(false);
+        if (sendsRefreshToken) {
+            const QJsonObject send
+                = object(o, prefix, QStringLiteral("send"), key == QLatin1String("refresh"));
+            if (!send.isEmpty())
+                e.send = location(send, prefix + QStringLiteral("send."), false);
+        }
+        return e;
+    }
+};
+
+} // namespace
+
+ServerProfile::ServerProfile()
+    : d(new ServerProfileData)
+{ }
+
+ServerProfile::ServerProfile(const ServerProfile &other) = default;
+ServerProfile &ServerProfile::operator=(const ServerProfile &other) = default;
+ServerProfile::~ServerProfile() = default;
+
+ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *error)
+{
+    ServerProfile profile;
+    ServerProfileData *p = profile.d.data();
+    Reader r;
+    p->json = root;
+    p->name = r.string(root, QString(), QStringLiteral("name"), true);
+    p->login = r.endpoint(root, QStringLiteral("login"), true, false);
+    if (p->login.fields.value(QStringLiteral("identity")).isEmpty())
+        p->login.fields.insert(QStringLiteral("identity"), QStringLiteral("email"));
+    if (p->login.fields.value(QStringLiteral("password")).isEmpty())
+        p->login.fields.insert(QStringLiteral("password"), QStringLiteral("password"));
+    p->refresh = r.endpoint(root, QStringLiteral("refresh"), true, true);
+    p->logout = r.endpoint(root, QStringLiteral("logout"), false, true);
+
+    const QJsonObject tokens = r.object(root, QString(), QStringLiteral("tokens"), true);
+    const QString t = QStringLiteral("tokens.");
+    p->accessPointer = r.pointer(tokens, t, QStringLiteral("access"), true);
+    const QJsonObject refresh = r.object(tokens, t, QStringLiteral("refresh"), true);
+    if (!refresh.isEmpty())
+        p->refreshLocation = r.location(refresh, t + QStringLiteral("refresh."), true);
+    p->expiresInPointer = r.pointer(tokens, t, QStringLiteral("expiresIn"), false);
+    p->userPointer = r.pointer(tokens, t, QStringLiteral("user"), false);
+
+    const QJsonObject errors = r.object(root, QString(), QStringLiteral("errors"), false);
+    const QString e = QStringLiteral("errors.");
+    const QJsonValue messages = errors.value(QLatin1String("message"));
+    if (messages.isString()) {
+        p->messagePointers << messages.toString();
+    } else if (messages.isArray()) {
+        for (const QJsonValue &m : messages.toArray()) {
+            if (!m.isString() || !JsonPointer::isValid(m.toString()))
+                r.fail(e + QStringLiteral("message"), QStringLiteral("JSON Pointers"));
+            p->messagePointers << m.toString();
+        }
+    } else if (!messages.isUndefined()) {
+        r.fail(e + QStringLiteral("message"), QStringLiteral("a JSON Pointer or a list of them"));
+    }
+    if (p->messagePointers.isEmpty()) {
+        p->messagePointers = { QStringLiteral("/message"), QStringLiteral("/error_description"),
+            QStringLiteral("/detail"), QStringLiteral("/error") };
+    }
+    p->requirementsPointer = r.pointer(
+        errors, e, QStringLiteral("requirements"), false, QStringLiteral("/requirements"));
+    p->lockedUntilPointer = r.pointer(
+        errors, e, QStringLiteral("lockedUntil"), false, QStringLiteral("/locked_until"));
+    p->retryAfterPointer
+        = r.pointer(errors, e, QStringLiteral("retryAfter"), false, QStringLiteral("/retry_after"));
+    p->mePath = r.path(root, QString(), QStringLiteral("me"), false);
+
+    if (!r.error.isEmpty()) {
+        if (error)
+            *error = r.error;
+        return ServerProfile();
+    }
+    p->valid = true;
+    return profile;
+}
+
+ServerProfile ServerProfile::fromJson(const QByteArray &json, QString *error)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
+    if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
+        if (error) {
+            *error = parseError.error != QJsonParseError::NoError
+                ? QStringLiteral("profile is not valid JSON: %1 at offset %2")
+                      .arg(parseError.errorString())
+                      .arg(parseError.offset)
+                : QStringLiteral("profile: expected a JSON object at the top level");
+        }
+        return ServerProfile();
+    }
+    return fromJsonObject(doc.object(), error);
+}
+
+ServerProfile ServerProfile::fromFile(const QString &path, QString *error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = QStringLiteral("cannot read profile %1: %2").arg(path, file.errorString());
+        return ServerProfile();
+    }
+    constexpr qint64 maxProfileSize = 1 << 20;
+    if (file.size() > maxProfileSize) {
+        if (error)
+            *error = QStringLiteral("profile %1 is larger than 1 MiB").arg(path);
+        return ServerProfile();
+    }
+    return fromJson(file.readAll(), error);
+}
+
+QStringList ServerProfile::builtinNames()
+{
+    QStringList names;
+    const auto entries = QDir(QStringLiteral(":/latchkey/profiles"))
+                             .entryList({ QStringLiteral("*.json") }, QDir::Files, QDir::Name);
+    for (const QString &entry : entries)
+        names << entry.chopped(5);
+    return names;
+}
+
+ServerProfile ServerProfile::builtin(const QString &name, QString *error)
+{
+    if (!builtinNames().contains(name)) {
+        if (error) {
+            *error = QStringLiteral("no built-in profile \"%1\" (built-in: %2)")
+                         .arg(name, builtinNames().join(QStringLiteral(", ")));
+        }
+        return ServerProfile();
+    }
+    return fromFile(QStringLiteral(":/latchkey/profiles/%1.json").arg(name), error);
+}
+
+ServerProfile ServerProfile::load(const QString &nameOrPath, QString *error)
+{
+    if (builtinNames().contains(nameOrPath))
+        return builtin(nameOrPath, error);
+    if (!QFile::exists(nameOrPath)) {
+        if (error) {
+            *error = QStringLiteral("\"%1\" is neither a built-in profile (%2) nor a file")
+                         .arg(nameOrPath, builtinNames().join(QStringLiteral(", ")));
+        }
+        return ServerProfile();
+    }
+    return fromFile(nameOrPath, error);
+}
+
+bool ServerProfile::isValid() const
+{
+    return d->valid;
+}
+QString ServerProfile::name() const
+{
+    return d->name;
+}
+ServerProfile::Endpoint ServerProfile::login() const
+{
+    return d->login;
+}
+ServerProfile::Endpoint ServerProfile::refresh() const
+{
+    return d->refresh;
+}
+ServerProfile::Endpoint ServerProfile::logout() const
+{
+    return d->logout;
+}
+QString ServerProfile::accessTokenPointer() const
+{
+    return d->accessPointer;
+}
+ServerProfile::TokenLocation ServerProfile::refreshTokenLocation() const
+{
+    return d->refreshLocation;
+}
+QString ServerProfile::expiresInPointer() const
+{
+    return d->expiresInPointer;
+}
+QString ServerProfile::userPointer() const
+{
+    return d->userPointer;
+}
+QString ServerProfile::mePath() const
+{
+    return d->mePath;
+}
+QStringList ServerProfile::errorMessagePointers() const
+{
+    return d->messagePointers;
+}
+QString ServerProfile::requirementsPointer() const
+{
+    return d->requirementsPointer;
+}
+QString ServerProfile::lockedUntilPointer() const
+{
+    return d->lockedUntilPointer;
+}
+QString ServerProfile::retryAfterPointer() const
+{
+    return d->retryAfterPointer;
+}
+QJsonObject ServerProfile::toJson() const
+{
+    return d->json;
+}
+
+} // namespace Latchkey

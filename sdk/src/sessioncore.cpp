@@ -1,0 +1,212 @@
+#include "sessioncore_p.h"
+
+#include "logging_p.h"
+#include "refreshcoordinator_p.h"
+
+#include <QMetaObject>
+
+namespace Latchkey {
+
+SessionCore::SessionCore(const ServerProfile &profile, const QUrl &baseUrl)
+    : profile(profile)
+    , baseUrl(baseUrl)
+{ }
+
+bool SessionCore::authorizes(const QUrl &url) const
+{
+    const QString scheme = url.scheme().toLower();
+    if (scheme != baseUrl.scheme().toLower())
+        return false;
+    if (url.host().compare(baseUrl.host(), Qt::CaseInsensitive) != 0)
+        return false;
+    const int defaultPort = scheme == QLatin1String("https") ? 443 : 80;
+    if (url.port(defaultPort) != baseUrl.port(defaultPort))
+        return false;
+    if (scheme == QLatin1String("https"))
+        return true;
+    if (scheme != QLatin1String("http"))
+        return false;
+    return WireFormat::isLoopbackHost(url.host()) || allowsInsecureHttp();
+}
+
+void SessionCore::setAllowInsecureHttp(bool allow)
+{
+    QMutexLocker lock(&m_mutex);
+    m_allowInsecure = allow;
+}
+
+bool SessionCore::allowsInsecureHttp() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_allowInsecure;
+}
+
+SessionCore::Snapshot SessionCore::snapshot() const
+{
+    QMutexLocker lock(&m_mutex);
+    Snapshot s;
+    s.accessToken = m_access;
+    s.generation = m_generation;
+    s.active = m_active;
+    s.mustRefresh = m_active && (m_access.isEmpty() || m_freshUntil.hasExpired());
+    return s;
+}
+
+void SessionCore::dispatch(QObject *context, Waiter waiter, const Outcome &outcome)
+{
+    // Always queued: the waiter runs from its own thread's event loop, never inside our lock,
+    // and is dropped if its context object is deleted first.
+    QMetaObject::invokeMethod(
+        context, [waiter = std::move(waiter), outcome] { waiter(outcome); }, Qt::QueuedConnection);
+}
+
+SessionCore::Outcome SessionCore::currentOutcomeLocked() const
+{
+    Outcome outcome;
+    if (m_active && !m_access.isEmpty()) {
+        outcome.ok = true;
+        outcome.accessToken = m_access;
+        outcome.generation = m_generation;
+    } else {
+        outcome.error = AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in"));
+    }
+    return outcome;
+}
+
+void SessionCore::whenRefreshed(
+    quint64 seenGeneration, RefreshReason reason, QObject *context, Waiter waiter)
+{
+    QMutexLocker lock(&m_mutex);
+    if (!m_active || !m_coordinator) {
+        dispatch(context, std::move(waiter), currentOutcomeLocked());
+        return;
+    }
+    const bool fresh = !m_access.isEmpty() && !m_freshUntil.hasExpired();
+    if (m_generation > seenGeneration && fresh) {
+        // Someone refreshed since this waiter's token was sent: use the new one.
+        dispatch(context, std::move(waiter), currentOutcomeLocked());
+        return;
+    }
+    m_waiters.append({ QPointer<QObject>(context), std::move(waiter) });
+    if (!m_refreshing) {
+        m_refreshing = true;
+        RefreshCoordinator *coordinator = m_coordinator;
+        QMetaObject::invokeMethod(
+            coordinator, [coordinator, reason] { coordinator->run(reason); }, Qt::QueuedConnection);
+    }
+}
+
+bool SessionCore::startRefresh(RefreshReason reason)
+{
+    QMutexLocker lock(&m_mutex);
+    if (m_refreshing || !m_active || !m_coordinator)
+        return false;
+    m_refreshing = true;
+    RefreshCoordinator *coordinator = m_coordinator;
+    QMetaObject::invokeMethod(
+        coordinator, [coordinator, reason] { coordinator->run(reason); }, Qt::QueuedConnection);
+    return true;
+}
+
+void SessionCore::resolve(const Outcome &outcome)
+{
+    QList<Pending> waiters;
+    {
+        QMutexLocker lock(&m_mutex);
+        m_refreshing = false;
+        waiters.swap(m_waiters);
+    }
+    qCDebug(lcAuth) << "refresh resolved for" << waiters.size()
+                    << "waiting requests, ok =" << outcome.ok;
+    for (Pending &p : waiters) {
+        if (p.context)
+            dispatch(p.context, std::move(p.waiter), outcome);
+    }
+}
+
+void SessionCore::attach(RefreshCoordinator *coordinator)
+{
+    QMutexLocker lock(&m_mutex);
+    m_coordinator = coordinator;
+}
+
+void SessionCore::detach()
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        m_coordinator = nullptr;
+    }
+    end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("The session was closed")));
+}
+
+void SessionCore::beginSession(const QByteArray &refreshToken)
+{
+    QMutexLocker lock(&m_mutex);
+    m_active = true;
+    m_access.clear();
+    m_refresh = refreshToken;
+    m_freshUntil = QDeadlineTimer(QDeadlineTimer::Forever);
+    ++m_generation;
+    ++m_epoch;
+}
+
+void SessionCore::applyTokens(const TokenSet &tokens, std::chrono::milliseconds freshnessMargin)
+{
+    QMutexLocker lock(&m_mutex);
+    m_active = true;
+    m_access = tokens.access;
+    if (!tokens.refresh.isEmpty())
+        m_refresh = tokens.refresh;
+    m_freshUntil = tokens.lifetimeMs < 0
+        ? QDeadlineTimer(QDeadlineTimer::Forever)
+        : QDeadlineTimer(std::chrono::milliseconds(tokens.lifetimeMs) - freshnessMargin);
+    ++m_generation;
+}
+
+void SessionCore::end(const AuthError &reason)
+{
+    QList<Pending> waiters;
+    {
+        QMutexLocker lock(&m_mutex);
+        m_active = false;
+        m_access.clear();
+        m_refresh.clear();
+        m_freshUntil = QDeadlineTimer(QDeadlineTimer::Forever);
+        ++m_generation;
+        ++m_epoch;
+        m_refreshing = false;
+        waiters.swap(m_waiters);
+    }
+    Outcome ended;
+    ended.error = reason;
+    for (Pending &p : waiters) {
+        if (p.context)
+            dispatch(p.context, std::move(p.waiter), ended);
+    }
+}
+
+QByteArray SessionCore::refreshToken() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_refresh;
+}
+
+QByteArray SessionCore::accessToken() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_access;
+}
+
+quint64 SessionCore::epoch() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_epoch;
+}
+
+bool SessionCore::isActive() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_active;
+}
+
+} // namespace Latchkey

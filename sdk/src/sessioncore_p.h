@@ -1,0 +1,104 @@
+#pragma once
+
+#include "wireformat_p.h"
+
+#include <latchkey/authclient.h>
+#include <latchkey/autherror.h>
+#include <latchkey/serverprofile.h>
+
+#include <QDeadlineTimer>
+#include <QMutex>
+#include <QObject>
+#include <QPointer>
+#include <QUrl>
+
+#include <functional>
+
+namespace Latchkey {
+
+class RefreshCoordinator;
+
+// The session shared by an AuthClient and every AuthorizedNetworkAccessManager made for it, on
+// any thread: the current tokens and the one refresh in flight. Every method is thread-safe.
+// A refresh runs in the client's thread (RefreshCoordinator); waiters on other threads are
+// answered through their own event loops.
+class SessionCore
+{
+public:
+    using RefreshReason = AuthClient::RefreshReason;
+
+    struct Snapshot
+    {
+        QByteArray accessToken;
+        quint64 generation = 0;
+        bool active = false; // signed in (or restoring): requests to the origin are managed
+        bool mustRefresh = false; // no usable access token: wait for a refresh first
+    };
+
+    struct Outcome
+    {
+        bool ok = false;
+        QByteArray accessToken;
+        quint64 generation = 0;
+        AuthError error;
+    };
+    using Waiter = std::function<void(const Outcome &)>;
+
+    SessionCore(const ServerProfile &profile, const QUrl &baseUrl);
+
+    const ServerProfile profile;
+    const QUrl baseUrl;
+
+    // Whether a token may go to this URL: same scheme, host and port as the base URL, over
+    // https or to loopback unless plain http was allowed.
+    bool authorizes(const QUrl &url) const;
+    void setAllowInsecureHttp(bool allow);
+    bool allowsInsecureHttp() const;
+
+    Snapshot snapshot() const;
+
+    // Calls \a waiter (in \a context's thread, from its event loop) once a token newer than
+    // \a seenGeneration exists, or the refresh failed. Starts the one refresh if none is in
+    // flight; joins it otherwise.
+    void whenRefreshed(
+        quint64 seenGeneration, RefreshReason reason, QObject *context, Waiter waiter);
+
+    // --- for AuthClient and RefreshCoordinator (client thread) ---
+    void attach(RefreshCoordinator *coordinator);
+    void detach();
+    void beginSession(const QByteArray &refreshToken); // restoring: a refresh must come first
+    void applyTokens(const TokenSet &tokens, std::chrono::milliseconds freshnessMargin);
+    // The session is over (signed out, refresh rejected): every waiter fails with \a reason.
+    void end(const AuthError &reason);
+    QByteArray refreshToken() const;
+    QByteArray accessToken() const;
+    quint64 epoch() const; // changes with every beginSession/applyTokens-after-signIn/clear
+    bool isActive() const;
+    // Proactive refresh: starts one unless one is in flight. Returns false if none started.
+    bool startRefresh(RefreshReason reason);
+    // Ends the refresh in flight and answers every waiter.
+    void resolve(const Outcome &outcome);
+
+private:
+    struct Pending
+    {
+        QPointer<QObject> context;
+        Waiter waiter;
+    };
+    static void dispatch(QObject *context, Waiter waiter, const Outcome &outcome);
+    Outcome currentOutcomeLocked() const;
+
+    mutable QMutex m_mutex;
+    RefreshCoordinator *m_coordinator = nullptr;
+    QByteArray m_access;
+    QByteArray m_refresh;
+    quint64 m_generation = 1;
+    quint64 m_epoch = 1;
+    bool m_active = false;
+    bool m_refreshing = false;
+    bool m_allowInsecure = false;
+    QDeadlineTimer m_freshUntil { QDeadlineTimer::Forever };
+    QList<Pending> m_waiters;
+};
+
+} // namespace Latchkey
