@@ -17,6 +17,7 @@ public:
 
     quint64 value(Login result) const { return m_logins[int(result)]; }
     quint64 value(Refresh result) const { return m_refreshes[int(result)]; }
+    quint64 requests() const { return m_requests; }
 
     QByteArray render() const;
 

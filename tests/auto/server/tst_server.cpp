@@ -1,0 +1,943 @@
+// Integration tests of latchkey-server's native dialect: the server runs in-process (AuthServer
+// on a free port, in-memory SQLite, cheap PBKDF2) and is spoken to over real HTTP.
+#include "authserver.h"
+#include "metrics.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMessageAuthenticationCode>
+#include <QNetworkAccessManager>
+#include <QNetworkCookieJar>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QTcpSocket>
+#include <QTemporaryFile>
+#include <QTest>
+
+#include <memory>
+
+namespace {
+
+using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+// A jar that neither stores nor sends cookies: each test sets the Cookie header itself.
+class NoCookieJar : public QNetworkCookieJar
+{
+public:
+    using QNetworkCookieJar::QNetworkCookieJar;
+    bool setCookiesFromUrl(const QList<QNetworkCookie> &, const QUrl &) override { return false; }
+    QList<QNetworkCookie> cookiesForUrl(const QUrl &) const override { return {}; }
+};
+
+struct Response
+{
+    int status = 0;
+    QByteArray body;
+    Headers headers;
+
+    QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
+    QString message() const { return json().value(QLatin1String("message")).toString(); }
+    QByteArray header(const QByteArray &name) const
+    {
+        for (const auto &h : headers) {
+            if (h.first.compare(name, Qt::CaseInsensitive) == 0)
+                return h.second;
+        }
+        return {};
+    }
+};
+
+struct Tokens
+{
+    QString access;
+    QString refresh;
+};
+
+QByteArray json(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+// "refresh_token=<token>;", how the Set-Cookie of a grant starts.
+QByteArray cookiePrefix(const QString &token)
+{
+    return QByteArrayLiteral("refresh_token=") + token.toLatin1() + ';';
+}
+
+QByteArray b64UrlDecode(const QByteArray &text)
+{
+    return QByteArray::fromBase64(text, QByteArray::Base64UrlEncoding);
+}
+
+QByteArray b64Url(const QByteArray &data)
+{
+    return data.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
+
+const QString guestEmail = QStringLiteral("guest@latchkey.test");
+const QString guestPassword = QStringLiteral("Guest-2026!");
+const QString managerEmail = QStringLiteral("manager@latchkey.test");
+const QString managerPassword = QStringLiteral("Manager-2026!");
+const QByteArray unauthorizedBody
+    = QByteArrayLiteral("{\"message\":\"Unauthorized: authentication is required.\"}");
+
+} // namespace
+
+class tst_Server : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+
+    void health();
+    void loginReturnsTokensAndCookie();
+    void loginIsCaseInsensitiveOnEmail();
+    void badPasswordAndUnknownEmailLookAlike();
+    void loginRejectsMalformedInput_data();
+    void loginRejectsMalformedInput();
+    void registerCreatesGuest();
+    void registerRejectsTakenEmail();
+    void registerEnforcesPasswordPolicy_data();
+    void registerEnforcesPasswordPolicy();
+    void registerRejectsMissingFields();
+    void refreshRotates();
+    void reuseOfRotatedTokenRevokesFamily();
+    void refreshFromCookie();
+    void refreshWithoutToken();
+    void logoutRevokesFamily();
+    void logoutIsIdempotentAndNeedsSomeCredential();
+    void protectedRouteWithoutToken();
+    void protectedRouteWithInvalidToken_data();
+    void protectedRouteWithInvalidToken();
+    void adminIsManagerOnly();
+    void profileReadAndUpdate();
+    void bookingsListAndCreate();
+    void bookingValidation();
+    void echoReturnsBodyByteForByte();
+    void jwtClaimsAndSignature();
+    void expireAccessTokensHook();
+    void failRefreshHook();
+    void revokeSessionsHook();
+    void latencyHookDoesNotBlockOtherRequests();
+    void hooksAreOffByDefault();
+    void metricsCountersMove();
+    void lockoutAfterRepeatedFailures();
+    void oversizedBodyIs413();
+    void unknownPathIs404Json();
+    void garbageOnTheSocketDoesNotCrash();
+
+private:
+    bool startServer(const ServerConfig &config);
+    ServerConfig testConfig() const;
+    Response send(const QByteArray &verb, const QString &path, const QByteArray &body = {},
+        const Headers &headers = {});
+    Response post(const QString &path, const QJsonObject &body, const Headers &headers = {})
+    {
+        return send("POST", path, json(body), headers);
+    }
+    Response get(const QString &path, const QString &accessToken = {});
+    Response login(const QString &email, const QString &password);
+    Tokens signIn(const QString &email = guestEmail, const QString &password = guestPassword);
+    Response refreshWith(const QString &refreshToken);
+    double metric(const QByteArray &series);
+
+    std::unique_ptr<AuthServer> m_server;
+    std::unique_ptr<QNetworkAccessManager> m_nam;
+    QUrl m_base;
+};
+
+ServerConfig tst_Server::testConfig() const
+{
+    ServerConfig config;
+    config.port = 0;
+    config.databasePath = QStringLiteral(":memory:");
+    config.pbkdf2Iterations = 1000;
+    config.seedDemo = true;
+    config.testHooks = true;
+    return config;
+}
+
+bool tst_Server::startServer(const ServerConfig &config)
+{
+    m_server = std::make_unique<AuthServer>(config);
+    QString error;
+    if (!m_server->start(&error)) {
+        qWarning() << "server did not start:" << error;
+        return false;
+    }
+    m_base = m_server->baseUrl();
+    return true;
+}
+
+void tst_Server::init()
+{
+    m_nam = std::make_unique<QNetworkAccessManager>();
+    m_nam->setCookieJar(new NoCookieJar(m_nam.get()));
+    QVERIFY(startServer(testConfig()));
+}
+
+void tst_Server::cleanup()
+{
+    m_nam.reset();
+    m_server.reset();
+}
+
+Response tst_Server::send(
+    const QByteArray &verb, const QString &path, const QByteArray &body, const Headers &headers)
+{
+    QNetworkRequest request(m_base.resolved(QUrl(path)));
+    if (!body.isEmpty())
+        request.setRawHeader("Content-Type", "application/json");
+    for (const auto &h : headers)
+        request.setRawHeader(h.first, h.second);
+    QNetworkReply *reply = m_nam->sendCustomRequest(request, verb, body);
+    QSignalSpy finished(reply, &QNetworkReply::finished);
+    Response response;
+    if (!reply->isFinished() && !finished.wait(20000)) {
+        qWarning() << "no answer for" << verb << path;
+        reply->abort();
+    }
+    response.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    response.body = reply->readAll();
+    response.headers = reply->rawHeaderPairs();
+    reply->deleteLater();
+    return response;
+}
+
+Response tst_Server::get(const QString &path, const QString &accessToken)
+{
+    Headers headers;
+    if (!accessToken.isEmpty())
+        headers.append({ "Authorization", "Bearer " + accessToken.toLatin1() });
+    return send("GET", path, {}, headers);
+}
+
+Response tst_Server::login(const QString &email, const QString &password)
+{
+    return post(QStringLiteral("/api/auth/login"),
+        { { QStringLiteral("email"), email }, { QStringLiteral("password"), password } });
+}
+
+Tokens tst_Server::signIn(const QString &email, const QString &password)
+{
+    const QJsonObject body = login(email, password).json();
+    return { body.value(QLatin1String("access_token")).toString(),
+        body.value(QLatin1String("refresh_token")).toString() };
+}
+
+Response tst_Server::refreshWith(const QString &refreshToken)
+{
+    return post(
+        QStringLiteral("/api/auth/refresh"), { { QStringLiteral("refresh_token"), refreshToken } });
+}
+
+double tst_Server::metric(const QByteArray &series)
+{
+    const Response response = get(QStringLiteral("/metrics"));
+    const QByteArray prefix = series + ' ';
+    for (const QByteArray &line : response.body.split('\n')) {
+        if (line.startsWith(prefix))
+            return line.mid(prefix.size()).trimmed().toDouble();
+    }
+    return -1;
+}
+
+void tst_Server::health()
+{
+    const Response r = get(QStringLiteral("/health"));
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json().value(QLatin1String("status")).toString(), QStringLiteral("ok"));
+}
+
+void tst_Server::loginReturnsTokensAndCookie()
+{
+    const Response r = login(guestEmail, guestPassword);
+    QCOMPARE(r.status, 200);
+    const QJsonObject body = r.json();
+    const QString refresh = body.value(QLatin1String("refresh_token")).toString();
+    QVERIFY(!body.value(QLatin1String("access_token")).toString().isEmpty());
+    QCOMPARE(body.value(QLatin1String("token_type")).toString(), QStringLiteral("Bearer"));
+    QVERIFY(body.value(QLatin1String("expires_in")).isDouble());
+    QCOMPARE(body.value(QLatin1String("expires_in")).toInt(), 900);
+    QCOMPARE(refresh.size(), 43); // 256 bits, base64url without padding
+
+    const QJsonObject user = body.value(QLatin1String("user")).toObject();
+    QVERIFY(user.value(QLatin1String("id")).toInt() > 0);
+    QCOMPARE(user.value(QLatin1String("email")).toString(), guestEmail);
+    QCOMPARE(user.value(QLatin1String("firstName")).toString(), QStringLiteral("Grace"));
+    QCOMPARE(user.value(QLatin1String("lastName")).toString(), QStringLiteral("Guest"));
+    QCOMPARE(user.value(QLatin1String("roles")).toArray(), QJsonArray { QStringLiteral("guest") });
+
+    const QByteArray cookie = r.header("Set-Cookie");
+    QVERIFY2(cookie.startsWith(cookiePrefix(refresh)), cookie.constData());
+    const QByteArrayList attributes = cookie.split(';');
+    QByteArrayList trimmed;
+    for (const QByteArray &a : attributes)
+        trimmed << a.trimmed();
+    QVERIFY(trimmed.contains("HttpOnly"));
+    QVERIFY(trimmed.contains("SameSite=Strict"));
+    QVERIFY(trimmed.contains("Path=/api/auth"));
+    QVERIFY(trimmed.contains("Max-Age=2592000"));
+}
+
+void tst_Server::loginIsCaseInsensitiveOnEmail()
+{
+    QCOMPARE(login(QStringLiteral("GUEST@Latchkey.Test"), guestPassword).status, 200);
+}
+
+void tst_Server::badPasswordAndUnknownEmailLookAlike()
+{
+    const Response wrongPassword = login(guestEmail, QStringLiteral("Wrong-2026!"));
+    const Response unknownEmail = login(QStringLiteral("nobody@latchkey.test"), guestPassword);
+    QCOMPARE(wrongPassword.status, 401);
+    QCOMPARE(unknownEmail.status, 401);
+    QCOMPARE(wrongPassword.body, QByteArrayLiteral("{\"message\":\"Invalid Credentials\"}"));
+    QCOMPARE(unknownEmail.body, wrongPassword.body);
+    QVERIFY(wrongPassword.header("Set-Cookie").isEmpty());
+}
+
+void tst_Server::loginRejectsMalformedInput_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("not json") << QByteArrayLiteral("{\"email\": ");
+    QTest::newRow("array") << QByteArrayLiteral("[1,2]");
+    QTest::newRow("empty") << QByteArray();
+    QTest::newRow("no password") << QByteArrayLiteral("{\"email\":\"guest@latchkey.test\"}");
+    QTest::newRow("number email") << QByteArrayLiteral("{\"email\":5,\"password\":\"x\"}");
+    QTest::newRow("binary") << QByteArray("\x00\xff\xfe{", 4);
+}
+
+void tst_Server::loginRejectsMalformedInput()
+{
+    QFETCH(QByteArray, body);
+    const Response r = send("POST", QStringLiteral("/api/auth/login"), body,
+        { { "Content-Type", "application/json" } });
+    QCOMPARE(r.status, 400);
+    QVERIFY(!r.message().isEmpty());
+    QCOMPARE(get(QStringLiteral("/health")).status, 200); // still alive
+}
+
+void tst_Server::registerCreatesGuest()
+{
+    const Response r = post(QStringLiteral("/api/auth/register"),
+        { { QStringLiteral("email"), QStringLiteral("ann@example.com") },
+            { QStringLiteral("password"), QStringLiteral("Zebra-Lamp-42") },
+            { QStringLiteral("firstName"), QStringLiteral("Ann") },
+            { QStringLiteral("lastName"), QStringLiteral("Lee") } });
+    QCOMPARE(r.status, 201);
+    const QJsonObject user = r.json().value(QLatin1String("user")).toObject();
+    QVERIFY(user.value(QLatin1String("id")).toInt() > 0);
+    QCOMPARE(user.value(QLatin1String("email")).toString(), QStringLiteral("ann@example.com"));
+    QCOMPARE(user.value(QLatin1String("firstName")).toString(), QStringLiteral("Ann"));
+    QCOMPARE(user.value(QLatin1String("lastName")).toString(), QStringLiteral("Lee"));
+    QCOMPARE(user.value(QLatin1String("roles")).toArray(), QJsonArray { QStringLiteral("guest") });
+    QVERIFY(!user.contains(QLatin1String("password")));
+    QCOMPARE(login(QStringLiteral("ann@example.com"), QStringLiteral("Zebra-Lamp-42")).status, 200);
+}
+
+void tst_Server::registerRejectsTakenEmail()
+{
+    const Response r = post(QStringLiteral("/api/auth/register"),
+        { { QStringLiteral("email"), QStringLiteral("Guest@Latchkey.test") },
+            { QStringLiteral("password"), QStringLiteral("Zebra-Lamp-42") },
+            { QStringLiteral("firstName"), QStringLiteral("G") },
+            { QStringLiteral("lastName"), QStringLiteral("G") } });
+    QCOMPARE(r.status, 409);
+    QCOMPARE(r.json(),
+        QJsonObject({ { QStringLiteral("message"), QStringLiteral("Email already registered") } }));
+}
+
+void tst_Server::registerEnforcesPasswordPolicy_data()
+{
+    QTest::addColumn<QString>("password");
+    QTest::addColumn<QStringList>("requirements");
+    const QString length = QStringLiteral("Must be at least 8 characters long");
+    const QString upper = QStringLiteral("Must contain uppercase letters");
+    const QString lower = QStringLiteral("Must contain lowercase letters");
+    const QString digits = QStringLiteral("Must contain numbers");
+    const QString special = QStringLiteral("Must contain special characters");
+    const QString common = QStringLiteral("Must not be a common password");
+    QTest::newRow("short") << QStringLiteral("Ab1!") << QStringList { length };
+    QTest::newRow("lowercase only")
+        << QStringLiteral("abcdefghij") << QStringList { upper, digits, special };
+    QTest::newRow("no special") << QStringLiteral("Abcdefgh12") << QStringList { special };
+    QTest::newRow("no lower") << QStringLiteral("ABCDEFGH1!") << QStringList { lower };
+    QTest::newRow("common") << QStringLiteral("Password1!") << QStringList { common };
+    QTest::newRow("common lowercase")
+        << QStringLiteral("password") << QStringList { upper, digits, special, common };
+}
+
+void tst_Server::registerEnforcesPasswordPolicy()
+{
+    QFETCH(QString, password);
+    QFETCH(QStringList, requirements);
+    const Response r = post(QStringLiteral("/api/auth/register"),
+        { { QStringLiteral("email"), QStringLiteral("weak@example.com") },
+            { QStringLiteral("password"), password },
+            { QStringLiteral("firstName"), QStringLiteral("W") },
+            { QStringLiteral("lastName"), QStringLiteral("K") } });
+    QCOMPARE(r.status, 400);
+    const QJsonObject body = r.json();
+    QCOMPARE(body.value(QLatin1String("error")).toString(),
+        QStringLiteral("Password does not meet requirements"));
+    QCOMPARE(body.value(QLatin1String("message")).toString(),
+        QStringLiteral("Password does not meet requirements"));
+    QStringList got;
+    const QJsonArray list = body.value(QLatin1String("requirements")).toArray();
+    for (const QJsonValue &v : list)
+        got << v.toString();
+    QCOMPARE(got, requirements);
+    QCOMPARE(login(QStringLiteral("weak@example.com"), password).status, 401); // not created
+}
+
+void tst_Server::registerRejectsMissingFields()
+{
+    const Response r = post(QStringLiteral("/api/auth/register"),
+        { { QStringLiteral("email"), QStringLiteral("x@example.com") },
+            { QStringLiteral("password"), QStringLiteral("Zebra-Lamp-42") } });
+    QCOMPARE(r.status, 400);
+    QVERIFY(!r.message().isEmpty());
+    const Response bad = post(QStringLiteral("/api/auth/register"),
+        { { QStringLiteral("email"), QStringLiteral("not-an-email") },
+            { QStringLiteral("password"), QStringLiteral("Zebra-Lamp-42") },
+            { QStringLiteral("firstName"), QStringLiteral("A") },
+            { QStringLiteral("lastName"), QStringLiteral("B") } });
+    QCOMPARE(bad.status, 400);
+}
+
+void tst_Server::refreshRotates()
+{
+    const Tokens first = signIn();
+    const Response r = refreshWith(first.refresh);
+    QCOMPARE(r.status, 200);
+    const QJsonObject body = r.json();
+    const QString second = body.value(QLatin1String("refresh_token")).toString();
+    QVERIFY(!second.isEmpty());
+    QVERIFY(second != first.refresh);
+    QVERIFY(!body.value(QLatin1String("access_token")).toString().isEmpty());
+    QCOMPARE(body.value(QLatin1String("token_type")).toString(), QStringLiteral("Bearer"));
+    QCOMPARE(body.value(QLatin1String("user")).toObject().value(QLatin1String("email")).toString(),
+        guestEmail);
+    QVERIFY(r.header("Set-Cookie").startsWith(cookiePrefix(second)));
+    QCOMPARE(get(QStringLiteral("/api/ping"), body.value(QLatin1String("access_token")).toString())
+                 .status,
+        200);
+
+    const Response again = refreshWith(first.refresh);
+    QCOMPARE(again.status, 401);
+    QCOMPARE(again.message(), QStringLiteral("Invalid or expired refresh token."));
+}
+
+void tst_Server::reuseOfRotatedTokenRevokesFamily()
+{
+    const Tokens other = signIn(); // a second session (family) of the same user
+    const Tokens first = signIn();
+    const Response rotated = refreshWith(first.refresh);
+    QCOMPARE(rotated.status, 200);
+    const QString newest = rotated.json().value(QLatin1String("refresh_token")).toString();
+
+    // An attacker (or a confused client) presents the rotated token again...
+    QCOMPARE(refreshWith(first.refresh).status, 401);
+    QCOMPARE(metric("latchkey_refresh_total{result=\"reused\"}"), 1.0);
+    // ...so the newest token of that family stops working too.
+    const Response newestAfter = refreshWith(newest);
+    QCOMPARE(newestAfter.status, 401);
+    QCOMPARE(newestAfter.message(), QStringLiteral("Invalid or expired refresh token."));
+    // The other family is untouched.
+    QCOMPARE(refreshWith(other.refresh).status, 200);
+}
+
+void tst_Server::refreshFromCookie()
+{
+    const Tokens tokens = signIn();
+    const Response r = send("POST", QStringLiteral("/api/auth/refresh"), {},
+        { { "Cookie", "theme=dark; refresh_token=" + tokens.refresh.toLatin1() } });
+    QCOMPARE(r.status, 200);
+    const QString next = r.json().value(QLatin1String("refresh_token")).toString();
+    QVERIFY(!next.isEmpty() && next != tokens.refresh);
+    QVERIFY(r.header("Set-Cookie").startsWith(cookiePrefix(next)));
+    QCOMPARE(refreshWith(tokens.refresh).status, 401);
+}
+
+void tst_Server::refreshWithoutToken()
+{
+    const Response r = send("POST", QStringLiteral("/api/auth/refresh"));
+    QCOMPARE(r.status, 401);
+    QCOMPARE(r.message(), QStringLiteral("Refresh token is required."));
+    QCOMPARE(metric("latchkey_refresh_total{result=\"missing\"}"), 1.0);
+    const Response unknown = refreshWith(QStringLiteral("not-a-token"));
+    QCOMPARE(unknown.status, 401);
+    QCOMPARE(unknown.message(), QStringLiteral("Invalid or expired refresh token."));
+    QCOMPARE(metric("latchkey_refresh_total{result=\"invalid\"}"), 1.0);
+}
+
+void tst_Server::logoutRevokesFamily()
+{
+    const Tokens tokens = signIn();
+    const Response rotated = refreshWith(tokens.refresh);
+    const QString newest = rotated.json().value(QLatin1String("refresh_token")).toString();
+    const Response r = send("POST", QStringLiteral("/api/auth/logout"), {},
+        { { "Cookie", "refresh_token=" + newest.toLatin1() } });
+    QCOMPARE(r.status, 204);
+    QVERIFY(r.body.isEmpty());
+    const QByteArray cookie = r.header("Set-Cookie");
+    QVERIFY2(
+        cookie.startsWith("refresh_token=;") && cookie.contains("Max-Age=0"), cookie.constData());
+    QCOMPARE(refreshWith(newest).status, 401);
+}
+
+void tst_Server::logoutIsIdempotentAndNeedsSomeCredential()
+{
+    const Tokens tokens = signIn();
+    const QJsonObject body { { QStringLiteral("refresh_token"), tokens.refresh } };
+    QCOMPARE(post(QStringLiteral("/api/auth/logout"), body).status, 204);
+    QCOMPARE(post(QStringLiteral("/api/auth/logout"), body).status, 204);
+    QCOMPARE(post(QStringLiteral("/api/auth/logout"),
+                 { { QStringLiteral("refresh_token"), QStringLiteral("unknown") } })
+                 .status,
+        204);
+    // Bearer only (the SDK may have lost the refresh token): accepted.
+    QCOMPARE(send("POST", QStringLiteral("/api/auth/logout"), {},
+                 { { "Authorization", "Bearer " + tokens.access.toLatin1() } })
+                 .status,
+        204);
+    // Nothing at all: 401.
+    const Response none = send("POST", QStringLiteral("/api/auth/logout"));
+    QCOMPARE(none.status, 401);
+    QCOMPARE(none.header("WWW-Authenticate"), QByteArrayLiteral("Bearer realm=\"latchkey\""));
+}
+
+void tst_Server::protectedRouteWithoutToken()
+{
+    const Response r = get(QStringLiteral("/api/user/profile"));
+    QCOMPARE(r.status, 401);
+    QCOMPARE(r.body, unauthorizedBody);
+    QCOMPARE(r.header("WWW-Authenticate"), QByteArrayLiteral("Bearer realm=\"latchkey\""));
+    const Response basic = send(
+        "GET", QStringLiteral("/api/ping"), {}, { { "Authorization", "Basic Z3Vlc3Q6eA==" } });
+    QCOMPARE(basic.status, 401);
+    QCOMPARE(basic.header("WWW-Authenticate"), QByteArrayLiteral("Bearer realm=\"latchkey\""));
+}
+
+void tst_Server::protectedRouteWithInvalidToken_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::newRow("garbage") << QStringLiteral("garbage");
+    QTest::newRow("bad signature") << QStringLiteral("signature");
+    QTest::newRow("tampered claims") << QStringLiteral("claims");
+    QTest::newRow("alg none") << QStringLiteral("none");
+    QTest::newRow("other key") << QStringLiteral("key");
+}
+
+void tst_Server::protectedRouteWithInvalidToken()
+{
+    QFETCH(QString, kind);
+    const QByteArray valid = signIn().access.toLatin1();
+    QCOMPARE(get(QStringLiteral("/api/ping"), QString::fromLatin1(valid)).status, 200);
+    const QByteArrayList parts = valid.split('.');
+    QCOMPARE(parts.size(), 3);
+    QJsonObject claims = QJsonDocument::fromJson(b64UrlDecode(parts[1])).object();
+    claims.insert(QStringLiteral("roles"), QJsonArray { QStringLiteral("manager") });
+    const QByteArray forgedClaims = b64Url(json(claims));
+    QByteArray token;
+    if (kind == QLatin1String("garbage")) {
+        token = "not.a.jwt";
+    } else if (kind == QLatin1String("signature")) {
+        QByteArray sig = b64UrlDecode(parts[2]);
+        sig[0] = char(sig[0] ^ 1);
+        token = parts[0] + '.' + parts[1] + '.' + b64Url(sig);
+    } else if (kind == QLatin1String("claims")) {
+        token = parts[0] + '.' + forgedClaims + '.' + parts[2];
+    } else if (kind == QLatin1String("none")) {
+        token = b64Url("{\"alg\":\"none\",\"typ\":\"JWT\"}") + '.' + forgedClaims + '.';
+    } else {
+        const QByteArray input = parts[0] + '.' + forgedClaims;
+        token = input + '.'
+            + b64Url(QMessageAuthenticationCode::hash(
+                input, QByteArrayLiteral("guessed-secret"), QCryptographicHash::Sha256));
+    }
+    const Response r = get(QStringLiteral("/api/ping"), QString::fromLatin1(token));
+    QCOMPARE(r.status, 401);
+    QCOMPARE(r.body, unauthorizedBody);
+    const QByteArray challenge = r.header("WWW-Authenticate");
+    QVERIFY2(challenge.startsWith("Bearer realm=\"latchkey\", error=\"invalid_token\", "
+                                  "error_description=\""),
+        challenge.constData());
+}
+
+void tst_Server::adminIsManagerOnly()
+{
+    const Response guest = get(QStringLiteral("/api/admin/users"), signIn().access);
+    QCOMPARE(guest.status, 403);
+    QCOMPARE(guest.message(), QStringLiteral("Forbidden: insufficient permissions."));
+    const Response manager
+        = get(QStringLiteral("/api/admin/users"), signIn(managerEmail, managerPassword).access);
+    QCOMPARE(manager.status, 200);
+    const QJsonArray users = manager.json().value(QLatin1String("users")).toArray();
+    QCOMPARE(users.size(), 2);
+    QCOMPARE(users.at(1).toObject().value(QLatin1String("roles")).toArray(),
+        QJsonArray { QStringLiteral("manager") });
+}
+
+void tst_Server::profileReadAndUpdate()
+{
+    const Tokens tokens = signIn();
+    const Response r = get(QStringLiteral("/api/user/profile"), tokens.access);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json().value(QLatin1String("user")).toObject().value(QLatin1String("email")),
+        QJsonValue(guestEmail));
+    const Headers auth { { "Authorization", "Bearer " + tokens.access.toLatin1() } };
+    const Response put = send("PUT", QStringLiteral("/api/user/profile"),
+        json({ { QStringLiteral("firstName"), QStringLiteral("Gloria") } }), auth);
+    QCOMPARE(put.status, 200);
+    const QJsonObject user = put.json().value(QLatin1String("user")).toObject();
+    QCOMPARE(user.value(QLatin1String("firstName")).toString(), QStringLiteral("Gloria"));
+    QCOMPARE(user.value(QLatin1String("lastName")).toString(), QStringLiteral("Guest"));
+    QCOMPARE(get(QStringLiteral("/api/user/profile"), tokens.access)
+                 .json()
+                 .value(QLatin1String("user"))
+                 .toObject()
+                 .value(QLatin1String("firstName"))
+                 .toString(),
+        QStringLiteral("Gloria"));
+    QCOMPARE(send("PUT", QStringLiteral("/api/user/profile"),
+                 json({ { QStringLiteral("lastName"), 42 } }), auth)
+                 .status,
+        400);
+}
+
+void tst_Server::bookingsListAndCreate()
+{
+    const Tokens guest = signIn();
+    const Response list = get(QStringLiteral("/api/bookings"), guest.access);
+    QCOMPARE(list.status, 200);
+    const QJsonArray before = list.json().value(QLatin1String("bookings")).toArray();
+    QCOMPARE(before.size(), 2);
+    const QJsonObject first = before.first().toObject();
+    for (const char *key : { "id", "hotel", "checkIn", "checkOut", "guests" })
+        QVERIFY2(first.contains(QLatin1String(key)), key);
+
+    const QJsonObject booking { { QStringLiteral("hotel"), QStringLiteral("Lakeside") },
+        { QStringLiteral("checkIn"), QStringLiteral("2026-08-01") },
+        { QStringLiteral("checkOut"), QStringLiteral("2026-08-03") },
+        { QStringLiteral("guests"), 2 } };
+    const Response created = post(QStringLiteral("/api/bookings"), booking,
+        { { "Authorization", "Bearer " + guest.access.toLatin1() } });
+    QCOMPARE(created.status, 201);
+    const QJsonObject b = created.json().value(QLatin1String("booking")).toObject();
+    QCOMPARE(b.value(QLatin1String("hotel")).toString(), QStringLiteral("Lakeside"));
+    QCOMPARE(b.value(QLatin1String("checkOut")).toString(), QStringLiteral("2026-08-03"));
+    QCOMPARE(b.value(QLatin1String("guests")).toInt(), 2);
+    QCOMPARE(get(QStringLiteral("/api/bookings"), guest.access)
+                 .json()
+                 .value(QLatin1String("bookings"))
+                 .toArray()
+                 .size(),
+        3);
+    // Per user: the manager's list does not contain it.
+    const Response manager
+        = get(QStringLiteral("/api/bookings"), signIn(managerEmail, managerPassword).access);
+    QCOMPARE(manager.json().value(QLatin1String("bookings")).toArray().size(), 3);
+    const QJsonArray managerBookings = manager.json().value(QLatin1String("bookings")).toArray();
+    for (const QJsonValue &v : managerBookings)
+        QVERIFY(v.toObject().value(QLatin1String("hotel")).toString() != QLatin1String("Lakeside"));
+}
+
+void tst_Server::bookingValidation()
+{
+    const Headers auth { { "Authorization", "Bearer " + signIn().access.toLatin1() } };
+    const QJsonObject good { { QStringLiteral("hotel"), QStringLiteral("Lakeside") },
+        { QStringLiteral("checkIn"), QStringLiteral("2026-08-01") },
+        { QStringLiteral("checkOut"), QStringLiteral("2026-08-03") },
+        { QStringLiteral("guests"), 2 } };
+    const struct
+    {
+        const char *field;
+        QJsonValue value;
+    } bad[] = { { "hotel", QString() }, { "hotel", 5 }, { "checkIn", QStringLiteral("yesterday") },
+        { "checkOut", QStringLiteral("2026-07-01") }, { "guests", 0 }, { "guests", 2.5 },
+        { "guests", QStringLiteral("2") } };
+    for (const auto &row : bad) {
+        QJsonObject body = good;
+        body.insert(QLatin1String(row.field), row.value);
+        const Response r = post(QStringLiteral("/api/bookings"), body, auth);
+        QVERIFY2(r.status == 400, row.field);
+        QVERIFY(!r.message().isEmpty());
+    }
+    QCOMPARE(send("POST", QStringLiteral("/api/bookings"), "{oops", auth).status, 400);
+    QCOMPARE(post(QStringLiteral("/api/bookings"), good, auth).status, 201);
+}
+
+void tst_Server::echoReturnsBodyByteForByte()
+{
+    QByteArray payload;
+    for (int i = 0; i < 70000; ++i)
+        payload.append(char(i * 31 % 256));
+    const Response r = send("POST", QStringLiteral("/api/echo"), payload,
+        { { "Authorization", "Bearer " + signIn().access.toLatin1() },
+            { "Content-Type", "application/x-latchkey-test" } });
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.header("Content-Type"), QByteArrayLiteral("application/x-latchkey-test"));
+    QCOMPARE(r.body.size(), payload.size());
+    QVERIFY(r.body == payload);
+    QCOMPARE(send("POST", QStringLiteral("/api/echo"), payload).status, 401);
+}
+
+void tst_Server::jwtClaimsAndSignature()
+{
+    // A server with a known secret, so the test can check the signature itself.
+    QTemporaryFile secretFile;
+    QVERIFY(secretFile.open());
+    const QByteArray secret = QByteArrayLiteral("0123456789abcdef0123456789abcdef-test-secret");
+    secretFile.write(secret + '\n');
+    secretFile.close();
+    ServerConfig config = testConfig();
+    config.jwtSecretFile = secretFile.fileName();
+    config.accessTtlSeconds = 120;
+    m_server.reset();
+    QVERIFY(startServer(config));
+
+    const Tokens manager = signIn(managerEmail, managerPassword);
+    const QByteArrayList parts = manager.access.toLatin1().split('.');
+    QCOMPARE(parts.size(), 3);
+    const QJsonObject header = QJsonDocument::fromJson(b64UrlDecode(parts[0])).object();
+    QCOMPARE(header.value(QLatin1String("alg")).toString(), QStringLiteral("HS256"));
+    const QByteArray expected = QMessageAuthenticationCode::hash(
+        parts[0] + '.' + parts[1], secret, QCryptographicHash::Sha256);
+    QCOMPARE(b64UrlDecode(parts[2]), expected);
+
+    const QJsonObject claims = QJsonDocument::fromJson(b64UrlDecode(parts[1])).object();
+    QVERIFY(claims.value(QLatin1String("sub")).isString());
+    QCOMPARE(claims.value(QLatin1String("sub")).toString(), QStringLiteral("2"));
+    QCOMPARE(claims.value(QLatin1String("email")).toString(), managerEmail);
+    QCOMPARE(
+        claims.value(QLatin1String("roles")).toArray(), QJsonArray { QStringLiteral("manager") });
+    QStringList permissions;
+    const QJsonArray permissionArray = claims.value(QLatin1String("permissions")).toArray();
+    for (const QJsonValue &v : permissionArray)
+        permissions << v.toString();
+    QCOMPARE(permissions,
+        QStringList({ QStringLiteral("bookings:read"), QStringLiteral("bookings:write"),
+            QStringLiteral("profile:read"), QStringLiteral("profile:write"),
+            QStringLiteral("users:read"), QStringLiteral("bookings:read_all") }));
+    const qint64 iat = qint64(claims.value(QLatin1String("iat")).toDouble());
+    const qint64 exp = qint64(claims.value(QLatin1String("exp")).toDouble());
+    QVERIFY(iat > 1600000000);
+    QCOMPARE(exp - iat, 120);
+    QVERIFY(claims.value(QLatin1String("jti")).toString().size() >= 16);
+    QVERIFY(signIn(managerEmail, managerPassword).access != manager.access); // jti differs
+
+    const QJsonArray guestPermissions
+        = QJsonDocument::fromJson(b64UrlDecode(signIn().access.toLatin1().split('.')[1]))
+              .object()
+              .value(QLatin1String("permissions"))
+              .toArray();
+    QCOMPARE(guestPermissions.size(), 4);
+}
+
+void tst_Server::expireAccessTokensHook()
+{
+    const Tokens guest = signIn();
+    const Tokens manager = signIn(managerEmail, managerPassword);
+    QCOMPARE(post(QStringLiteral("/test/expire-access-tokens"),
+                 { { QStringLiteral("email"), guestEmail } })
+                 .status,
+        204);
+    const Response expired = get(QStringLiteral("/api/ping"), guest.access);
+    QCOMPARE(expired.status, 401);
+    QVERIFY2(expired.header("WWW-Authenticate").contains("error=\"invalid_token\""),
+        expired.header("WWW-Authenticate").constData());
+    QCOMPARE(get(QStringLiteral("/api/ping"), manager.access).status, 200);
+
+    // Tokens issued afterwards work, within the same second as the cutoff.
+    const Response refreshed = refreshWith(guest.refresh);
+    QCOMPARE(refreshed.status, 200);
+    const QString fresh = refreshed.json().value(QLatin1String("access_token")).toString();
+    QCOMPARE(get(QStringLiteral("/api/ping"), fresh).status, 200);
+
+    // Without an email: everyone's tokens issued so far.
+    QCOMPARE(send("POST", QStringLiteral("/test/expire-access-tokens")).status, 204);
+    QCOMPARE(get(QStringLiteral("/api/ping"), manager.access).status, 401);
+    QCOMPARE(get(QStringLiteral("/api/ping"), fresh).status, 401);
+    QCOMPARE(
+        get(QStringLiteral("/api/ping"), signIn(managerEmail, managerPassword).access).status, 200);
+}
+
+void tst_Server::failRefreshHook()
+{
+    const Tokens tokens = signIn();
+    QCOMPARE(post(QStringLiteral("/test/fail-refresh"),
+                 { { QStringLiteral("status"), 503 }, { QStringLiteral("count"), 2 } })
+                 .status,
+        204);
+    for (int i = 0; i < 2; ++i) {
+        const Response r = refreshWith(tokens.refresh);
+        QCOMPARE(r.status, 503);
+        QCOMPARE(r.message(), QStringLiteral("Injected failure"));
+    }
+    QCOMPARE(metric("latchkey_refresh_total{result=\"injected\"}"), 2.0);
+    // Nothing was rotated: the same token still works once.
+    QCOMPARE(refreshWith(tokens.refresh).status, 200);
+    QCOMPARE(metric("latchkey_refresh_total{result=\"ok\"}"), 1.0);
+    QCOMPARE(
+        post(QStringLiteral("/test/fail-refresh"), { { QStringLiteral("status"), 200 } }).status,
+        400);
+}
+
+void tst_Server::revokeSessionsHook()
+{
+    const Tokens one = signIn();
+    const Tokens two = signIn();
+    const Tokens manager = signIn(managerEmail, managerPassword);
+    QCOMPARE(
+        post(QStringLiteral("/test/revoke-sessions"), { { QStringLiteral("email"), guestEmail } })
+            .status,
+        204);
+    QCOMPARE(refreshWith(one.refresh).status, 401);
+    QCOMPARE(refreshWith(two.refresh).status, 401);
+    QCOMPARE(refreshWith(manager.refresh).status, 200);
+    QCOMPARE(post(QStringLiteral("/test/revoke-sessions"),
+                 { { QStringLiteral("email"), QStringLiteral("nobody@x.test") } })
+                 .status,
+        404);
+}
+
+void tst_Server::latencyHookDoesNotBlockOtherRequests()
+{
+    const QString access = signIn().access;
+    QCOMPARE(post(QStringLiteral("/test/latency"), { { QStringLiteral("ms"), 1500 } }).status, 204);
+
+    QNetworkRequest slowRequest(m_base.resolved(QUrl(QStringLiteral("/api/ping"))));
+    slowRequest.setRawHeader("Authorization", "Bearer " + access.toLatin1());
+    QNetworkReply *slow = m_nam->get(slowRequest);
+    QSignalSpy slowDone(slow, &QNetworkReply::finished);
+    // While the delayed answer is pending, the exempt /health is served at once: the server's
+    // event loop is not blocked by the delay.
+    const Response health = get(QStringLiteral("/health"));
+    QCOMPARE(health.status, 200);
+    QCOMPARE(slowDone.count(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(slowDone.count(), 1, 20000);
+    QCOMPARE(slow->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QCOMPARE(slow->readAll(), QByteArrayLiteral("{\"ok\":true}"));
+    slow->deleteLater();
+
+    // A client that gives up while its answer is delayed does not hurt the server.
+    const quint64 before = m_server->metrics().requests();
+    QNetworkReply *abandoned = m_nam->get(slowRequest);
+    QTRY_VERIFY(m_server->metrics().requests() > before); // the server holds it now
+    abandoned->abort();
+    abandoned->deleteLater();
+    QCOMPARE(post(QStringLiteral("/test/latency"), { { QStringLiteral("ms"), 0 } }).status, 204);
+    QCOMPARE(get(QStringLiteral("/api/ping"), access).status, 200);
+}
+
+void tst_Server::hooksAreOffByDefault()
+{
+    ServerConfig config = testConfig();
+    config.testHooks = false;
+    m_server.reset();
+    QVERIFY(startServer(config));
+    const Response r = post(QStringLiteral("/test/fail-refresh"), {});
+    QCOMPARE(r.status, 404);
+    QCOMPARE(r.message(), QStringLiteral("Not found."));
+    QCOMPARE(post(QStringLiteral("/test/expire-access-tokens"), {}).status, 404);
+    QCOMPARE(post(QStringLiteral("/test/latency"), { { QStringLiteral("ms"), 10 } }).status, 404);
+    QCOMPARE(refreshWith(signIn().refresh).status, 200);
+}
+
+void tst_Server::metricsCountersMove()
+{
+    const Response text = get(QStringLiteral("/metrics"));
+    QCOMPARE(text.status, 200);
+    QVERIFY(text.header("Content-Type").startsWith("text/plain"));
+    for (const char *series :
+        { "latchkey_logins_total{result=\"ok\"} 0", "latchkey_logins_total{result=\"invalid\"} 0",
+            "latchkey_logins_total{result=\"locked\"} 0",
+            "latchkey_logins_total{result=\"rate_limited\"} 0",
+            "latchkey_refresh_total{result=\"ok\"} 0",
+            "latchkey_refresh_total{result=\"missing\"} 0",
+            "latchkey_refresh_total{result=\"invalid\"} 0",
+            "latchkey_refresh_total{result=\"reused\"} 0",
+            "latchkey_refresh_total{result=\"injected\"} 0", "latchkey_unauthorized_total 0" }) {
+        QVERIFY2(text.body.split('\n').contains(QByteArray(series)), series);
+    }
+    const double requests = metric("latchkey_requests_total");
+    QVERIFY(requests >= 1);
+
+    const Tokens tokens = signIn();
+    login(guestEmail, QStringLiteral("nope-Nope-1"));
+    refreshWith(tokens.refresh);
+    get(QStringLiteral("/api/ping"));
+    get(QStringLiteral("/api/ping"), QStringLiteral("x.y.z"));
+    QCOMPARE(metric("latchkey_logins_total{result=\"ok\"}"), 1.0);
+    QCOMPARE(metric("latchkey_logins_total{result=\"invalid\"}"), 1.0);
+    QCOMPARE(metric("latchkey_refresh_total{result=\"ok\"}"), 1.0);
+    QCOMPARE(metric("latchkey_unauthorized_total"), 2.0);
+    // Since `requests` was read: 5 requests above, 4 metric reads, and this one.
+    QCOMPARE(metric("latchkey_requests_total"), requests + 10);
+}
+
+void tst_Server::lockoutAfterRepeatedFailures()
+{
+    for (int i = 0; i < 5; ++i)
+        QCOMPARE(login(guestEmail, QStringLiteral("Wrong-2026!")).status, 401);
+    const Response locked = login(guestEmail, guestPassword); // even the right password
+    QCOMPARE(locked.status, 423);
+    const QJsonObject body = locked.json();
+    QCOMPARE(body.value(QLatin1String("error")).toString(), QStringLiteral("Account is locked"));
+    const QString until = body.value(QLatin1String("locked_until")).toString();
+    QVERIFY(QDateTime::fromString(until, Qt::ISODate).isValid());
+    QCOMPARE(body.value(QLatin1String("message")).toString(),
+        QStringLiteral("Account locked until ") + until);
+    QVERIFY(locked.header("Retry-After").toInt() > 0);
+    QCOMPARE(metric("latchkey_logins_total{result=\"locked\"}"), 1.0);
+    // Other accounts are not affected.
+    QCOMPARE(login(managerEmail, managerPassword).status, 200);
+}
+
+void tst_Server::oversizedBodyIs413()
+{
+    const QByteArray big(AuthServer::MaxBodyBytes + 1, 'a');
+    const Response r = send("POST", QStringLiteral("/api/auth/login"), big);
+    QCOMPARE(r.status, 413);
+    QVERIFY(!r.message().isEmpty());
+    const QByteArray exact(AuthServer::MaxBodyBytes, ' ');
+    QCOMPARE(send("POST", QStringLiteral("/api/auth/login"), exact).status, 400);
+}
+
+void tst_Server::unknownPathIs404Json()
+{
+    const Response r = get(QStringLiteral("/api/nothing-here"));
+    QCOMPARE(r.status, 404);
+    QCOMPARE(r.header("Content-Type"), QByteArrayLiteral("application/json"));
+    QCOMPARE(r.message(), QStringLiteral("Not found."));
+    const Response wrongMethod = get(QStringLiteral("/api/auth/login"));
+    QCOMPARE(wrongMethod.status, 405);
+    QCOMPARE(wrongMethod.header("Allow"), QByteArrayLiteral("POST"));
+}
+
+void tst_Server::garbageOnTheSocketDoesNotCrash()
+{
+    const QByteArray inputs[] = {
+        QByteArrayLiteral("GARBAGE\r\n\r\n"),
+        QByteArrayLiteral("POST /api/auth/login HTTP/1.1\r\nContent-Length: -5\r\n\r\n"),
+        QByteArrayLiteral("GET /%%%%\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n"),
+        QByteArray(5000, '\0'),
+    };
+    for (const QByteArray &input : inputs) {
+        QTcpSocket socket;
+        socket.connectToHost(m_base.host(), quint16(m_base.port()));
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write(input);
+        QVERIFY(socket.waitForBytesWritten(5000));
+        socket.disconnectFromHost();
+        // The server must still answer afterwards.
+        QCOMPARE(get(QStringLiteral("/health")).status, 200);
+    }
+}
+
+QTEST_GUILESS_MAIN(tst_Server)
+#include "tst_server.moc"
