@@ -730,6 +730,21 @@ void tst_Server::jwtClaimsAndSignature()
     QVERIFY(claims.value(QLatin1String("jti")).toString().size() >= 16);
     QVERIFY(signIn(managerEmail, managerPassword).access != manager.access); // jti differs
 
+    // Tokens the test signs itself with the secret: accepted with alg HS256, rejected with any
+    // other alg even though the HMAC-SHA256 signature is right.
+    const auto signWith = [&](const QByteArray &alg) -> QByteArray {
+        const QByteArray input
+            = b64Url("{\"alg\":\"" + alg + "\",\"typ\":\"JWT\"}") + '.' + parts[1];
+        return input + '.'
+            + b64Url(QMessageAuthenticationCode::hash(input, secret, QCryptographicHash::Sha256));
+    };
+    QCOMPARE(get(QStringLiteral("/api/ping"), QString::fromLatin1(signWith("HS256"))).status, 200);
+    const Response otherAlg
+        = get(QStringLiteral("/api/ping"), QString::fromLatin1(signWith("HS384")));
+    QCOMPARE(otherAlg.status, 401);
+    QVERIFY2(otherAlg.header("WWW-Authenticate").contains("HS256"),
+        otherAlg.header("WWW-Authenticate").constData());
+
     const QJsonArray guestPermissions
         = QJsonDocument::fromJson(b64UrlDecode(signIn().access.toLatin1().split('.')[1]))
               .object()
