@@ -46,7 +46,6 @@ int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("latchkey-server"));
-    QCoreApplication::setOrganizationName(QStringLiteral("latchkey"));
     QCoreApplication::setApplicationVersion(QStringLiteral("0.1.0"));
 
     ServerConfig config;

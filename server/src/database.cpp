@@ -5,6 +5,7 @@
 #include <QAtomicInt>
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -65,7 +66,11 @@ bool Database::open(const QString &path, QString *error)
         *error = QStringLiteral("cannot open database %1: %2").arg(path, db.lastError().text());
         return false;
     }
-    return createSchema(error);
+    if (!createSchema(error))
+        return false;
+    if (path != QLatin1String(":memory:")) // it holds the signing secret: owner only
+        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+    return true;
 }
 
 bool Database::createSchema(QString *error)
