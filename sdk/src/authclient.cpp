@@ -372,6 +372,8 @@ AuthReply *AuthClient::restore(const QString &identity)
         return reply;
     }
     d->ensureStore();
+    d->coordinator->stop();
+    d->core->beginRestore(); // requests made from now on wait for the outcome
     d->setState(State::Restoring);
     QPointer<AuthClient> guard(this);
     auto fail = [this, reply](const AuthError &error) {

@@ -68,7 +68,8 @@ SessionCore::Outcome SessionCore::currentOutcomeLocked() const
         outcome.accessToken = m_access;
         outcome.generation = m_generation;
     } else {
-        outcome.error = AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in"));
+        // A request that meets the end of a session late learns why it ended.
+        outcome.error = m_endReason;
     }
     return outcome;
 }
@@ -88,7 +89,7 @@ void SessionCore::whenRefreshed(
         return;
     }
     m_waiters.append({ QPointer<QObject>(context), std::move(waiter) });
-    if (!m_refreshing) {
+    if (!m_refreshing && !m_restoring) {
         m_refreshing = true;
         RefreshCoordinator *coordinator = m_coordinator;
         QMetaObject::invokeMethod(
@@ -139,10 +140,23 @@ void SessionCore::detach()
     end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("The session was closed")));
 }
 
+void SessionCore::beginRestore()
+{
+    QMutexLocker lock(&m_mutex);
+    m_active = true;
+    m_restoring = true;
+    m_access.clear();
+    m_refresh.clear();
+    m_freshUntil = QDeadlineTimer(QDeadlineTimer::Forever);
+    ++m_generation;
+    ++m_epoch;
+}
+
 void SessionCore::beginSession(const QByteArray &refreshToken)
 {
     QMutexLocker lock(&m_mutex);
     m_active = true;
+    m_restoring = false;
     m_access.clear();
     m_refresh = refreshToken;
     m_freshUntil = QDeadlineTimer(QDeadlineTimer::Forever);
@@ -169,6 +183,8 @@ void SessionCore::end(const AuthError &reason)
     {
         QMutexLocker lock(&m_mutex);
         m_active = false;
+        m_restoring = false;
+        m_endReason = reason;
         m_access.clear();
         m_refresh.clear();
         m_freshUntil = QDeadlineTimer(QDeadlineTimer::Forever);

@@ -66,7 +66,10 @@ public:
     // --- for AuthClient and RefreshCoordinator (client thread) ---
     void attach(RefreshCoordinator *coordinator);
     void detach();
-    void beginSession(const QByteArray &refreshToken); // restoring: a refresh must come first
+    // Restoring: the stored token is being read; requests wait, no refresh starts yet.
+    void beginRestore();
+    // A session known by its refresh token only: the first waiter starts the refresh.
+    void beginSession(const QByteArray &refreshToken);
     void applyTokens(const TokenSet &tokens, std::chrono::milliseconds freshnessMargin);
     // The session is over (signed out, refresh rejected): every waiter fails with \a reason.
     void end(const AuthError &reason);
@@ -96,6 +99,8 @@ private:
     quint64 m_epoch = 1;
     bool m_active = false;
     bool m_refreshing = false;
+    bool m_restoring = false;
+    AuthError m_endReason { AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in") };
     bool m_allowInsecure = false;
     QDeadlineTimer m_freshUntil { QDeadlineTimer::Forever };
     QList<Pending> m_waiters;

@@ -10,8 +10,8 @@
 namespace LatchkeyTest {
 
 namespace {
-QByteArray blockingRequest(const QUrl &url, const QByteArray &verb, const QByteArray &body,
-                           int *status)
+QByteArray blockingRequest(
+    const QUrl &url, const QByteArray &verb, const QByteArray &body, int *status)
 {
     QNetworkAccessManager nam;
     QNetworkRequest req(url);
@@ -46,8 +46,8 @@ bool ServerProcess::start(const QStringList &extraArgs)
 #else
     const QString program = qEnvironmentVariable("LATCHKEY_SERVER");
 #endif
-    QStringList args{QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--db"),
-                     QStringLiteral(":memory:"), QStringLiteral("--test-hooks")};
+    QStringList args { QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--db"),
+        QStringLiteral(":memory:"), QStringLiteral("--test-hooks") };
     args << extraArgs;
     m_process.start(program, args);
     if (!m_process.waitForStarted(10000)) {
@@ -92,8 +92,8 @@ int ServerProcess::hook(const QString &path, const QByteArray &json)
 
 double ServerProcess::metric(const QString &series)
 {
-    const QByteArray text = blockingRequest(m_baseUrl.resolved(QUrl(QStringLiteral("/metrics"))),
-                                            "GET", {}, nullptr);
+    const QByteArray text
+        = blockingRequest(m_baseUrl.resolved(QUrl(QStringLiteral("/metrics"))), "GET", {}, nullptr);
     const QByteArray prefix = series.toUtf8() + ' ';
     for (const QByteArray &line : text.split('\n')) {
         if (line.startsWith(prefix))

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <QHttpServer>
+#include <QHttpServerRequest>
+#include <QHttpServerResponse>
+#include <QList>
+#include <QUrl>
+
+namespace LatchkeyTest {
+
+// An in-process HTTP server on a free loopback port for tests that must script what the server
+// says (malformed answers, huge bodies, redirects, known token values). It records every
+// request it sees, so a test can check which carried a bearer.
+class ScriptedServer
+{
+public:
+    struct Seen
+    {
+        QByteArray method;
+        QString path;
+        QByteArray authorization;
+        QByteArray cookie;
+        QByteArray body;
+    };
+
+    ScriptedServer();
+    bool listen();
+    QUrl baseUrl() const { return m_baseUrl; }
+    QUrl url(const QString &path) const { return m_baseUrl.resolved(QUrl(path)); }
+
+    // Registers a handler for one path (any method). The request is recorded first.
+    template<typename Handler> void on(const QString &path, Handler handler)
+    {
+        m_server.route(path, [this, handler](const QHttpServerRequest &request) {
+            record(request);
+            return handler(request);
+        });
+    }
+
+    QList<Seen> seen() const { return m_seen; }
+    int count(const QString &path) const;
+
+    static QHttpServerResponse json(const QByteArray &body, int status = 200);
+
+private:
+    void record(const QHttpServerRequest &request);
+
+    QHttpServer m_server;
+    QUrl m_baseUrl;
+    QList<Seen> m_seen;
+};
+
+} // namespace LatchkeyTest

@@ -1,0 +1,89 @@
+#include "testhelpers.h"
+
+#include <latchkey/tokenstore.h>
+
+#include <QEventLoop>
+#include <QTimer>
+
+namespace LatchkeyTest {
+
+using Latchkey::AuthError;
+
+AuthError await(Latchkey::AuthReply *reply, int timeoutMs)
+{
+    AuthError result(AuthError::Kind::Cancelled, QStringLiteral("timed out waiting for the reply"));
+    QEventLoop loop;
+    QObject::connect(reply, &Latchkey::AuthReply::finished, &loop, [&] {
+        result = reply->error();
+        loop.quit();
+    });
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    loop.exec();
+    return result;
+}
+
+bool awaitAll(const QList<QNetworkReply *> &replies, int timeoutMs)
+{
+    QEventLoop loop;
+    QTimer timeout;
+    timeout.setSingleShot(true);
+    QObject::connect(&timeout, &QTimer::timeout, &loop, &QEventLoop::quit);
+    timeout.start(timeoutMs);
+    auto allDone = [&] {
+        for (QNetworkReply *r : replies) {
+            if (!r->isFinished())
+                return false;
+        }
+        return true;
+    };
+    for (QNetworkReply *r : replies) {
+        QObject::connect(r, &QNetworkReply::finished, &loop, [&] {
+            if (allDone())
+                loop.quit();
+        });
+    }
+    if (!allDone())
+        loop.exec();
+    return allDone();
+}
+
+QString lastIdentityKey(const QString &profile, const QUrl &baseUrl)
+{
+    return profile + QLatin1Char(' ')
+        + baseUrl.toString(QUrl::StripTrailingSlash | QUrl::RemoveUserInfo);
+}
+
+QString tokenKey(const QString &profile, const QUrl &baseUrl, const QString &identity)
+{
+    return lastIdentityKey(profile, baseUrl) + QLatin1Char(' ') + identity;
+}
+
+static QByteArray readStore(Latchkey::TokenStore *store, const QString &key)
+{
+    QByteArray value;
+    bool done = false;
+    QEventLoop loop;
+    store->read(key, [&](const QByteArray &secret, const AuthError &) {
+        value = secret;
+        done = true;
+        loop.quit();
+    });
+    QTimer::singleShot(10000, &loop, &QEventLoop::quit);
+    if (!done)
+        loop.exec();
+    return value;
+}
+
+QByteArray storedRefreshToken(Latchkey::AuthClient *client, const QString &identity)
+{
+    return readStore(
+        client->tokenStore(), tokenKey(client->profile().name(), client->baseUrl(), identity));
+}
+
+QByteArray storedLastIdentity(Latchkey::AuthClient *client)
+{
+    return readStore(
+        client->tokenStore(), lastIdentityKey(client->profile().name(), client->baseUrl()));
+}
+
+} // namespace LatchkeyTest

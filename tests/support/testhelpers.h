@@ -1,0 +1,27 @@
+#pragma once
+
+#include <latchkey/authclient.h>
+#include <latchkey/autherror.h>
+#include <latchkey/authreply.h>
+
+#include <QList>
+#include <QNetworkReply>
+
+namespace LatchkeyTest {
+
+// Waits (spinning the event loop, bounded by timeoutMs) for an AuthReply and returns its error.
+// A reply that never finishes yields a Cancelled error saying so.
+Latchkey::AuthError await(Latchkey::AuthReply *reply, int timeoutMs = 30000);
+
+// Waits until every reply has finished; false on timeout.
+bool awaitAll(const QList<QNetworkReply *> &replies, int timeoutMs = 60000);
+
+// The refresh token a TokenStore holds for a client's identity (real keychain included).
+QByteArray storedRefreshToken(Latchkey::AuthClient *client, const QString &identity);
+QByteArray storedLastIdentity(Latchkey::AuthClient *client);
+
+// The store keys AuthClient uses (documented in docs/architecture.md).
+QString tokenKey(const QString &profile, const QUrl &baseUrl, const QString &identity);
+QString lastIdentityKey(const QString &profile, const QUrl &baseUrl);
+
+} // namespace LatchkeyTest
