@@ -28,10 +28,11 @@ int main(int argc, char *argv[])
         return parsed.exitCode;
     }
 
-    // Quiet by default; QT_LOGGING_RULES still overrides this.
-    if (!options.verbose)
-        QLoggingCategory::setFilterRules(QStringLiteral("latchkey.*.debug=false\n"
-                                                        "latchkey.*.info=false"));
+    // The SDK's log: warnings only, everything with --verbose (tokens are redacted there).
+    // QT_LOGGING_RULES still overrides this.
+    QLoggingCategory::setFilterRules(options.verbose ? QStringLiteral("latchkey.*=true")
+                                                     : QStringLiteral("latchkey.*.debug=false\n"
+                                                                      "latchkey.*.info=false"));
 
     LatchkeyCli::CliRunner runner(options);
     QObject::connect(&runner, &LatchkeyCli::CliRunner::finished, &app,

@@ -84,6 +84,7 @@ expect() {
   "$CLI" --profile latchkey --base-url "$URL" "$@" <"${STDIN:-/dev/null}" \
     >"$WORK/out" 2>"$WORK/err" || got=$?
   echo "[exit $got] latchkey-cli $*"
+  sed 's/^/    stderr: /' "$WORK/err"
   cat "$WORK/out" "$WORK/err" >>"$WORK/transcript"
   if [ "$got" != "$want" ]; then
     echo "--- stdout" && cat "$WORK/out"
