@@ -46,8 +46,9 @@ step() {
   local shown=("$@")
   [ "${shown[0]}" = env ] && shown=("${shown[@]:1}") && shown[0]='LATCHKEY_PASSWORD=***'
   printf '$ %s\n' "${shown[*]//"$CLI"/latchkey-cli}"
-  local rc=0
-  "$@" || rc=$?
+  local rc=0 out
+  out=$("$@" 2>&1) || rc=$?
+  [ -z "$out" ] || printf '%s\n' "$out"
   if [ "$rc" = "$want" ]; then
     printf '[exit %s]\n' "$rc"
   else
@@ -101,7 +102,8 @@ fi
 
 # Phase 1: dependencies, build, then choose the keychain.
 scripts/deps.sh
-cmake --preset dev
+# (The demo needs these two even in a build tree configured without them.)
+cmake --preset dev -DLATCHKEY_BUILD_SERVER=ON -DLATCHKEY_BUILD_DEMO=ON
 cmake --build --preset dev --target latchkey-server latchkey-cli
 
 has_secret_service() {
