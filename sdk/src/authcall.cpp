@@ -9,10 +9,23 @@ namespace Latchkey {
 AuthCall *AuthCall::post(
     QNetworkAccessManager *nam, const PreparedRequest &prepared, QObject *context, Callback done)
 {
+    return send(nam, QByteArrayLiteral("POST"), prepared, context, std::move(done));
+}
+
+AuthCall *AuthCall::send(QNetworkAccessManager *nam, const QByteArray &verb,
+    const PreparedRequest &prepared, QObject *context, Callback done)
+{
     QNetworkRequest request = prepared.request;
     request.setTransferTimeout(timeoutMs);
-    qCDebug(lcAuth) << "POST" << request.url().toDisplayString();
-    return new AuthCall(nam->post(request, prepared.body), context, std::move(done));
+    qCDebug(lcAuth) << verb << request.url().toDisplayString();
+    QNetworkReply *reply = nullptr;
+    if (verb == "GET")
+        reply = nam->get(request);
+    else if (verb == "POST")
+        reply = nam->post(request, prepared.body);
+    else
+        reply = nam->sendCustomRequest(request, verb, prepared.body);
+    return new AuthCall(reply, context, std::move(done));
 }
 
 AuthCall::AuthCall(QNetworkReply *reply, QObject *context, Callback done)

@@ -25,6 +25,9 @@ public:
 
     static AuthCall *post(QNetworkAccessManager *nam, const PreparedRequest &prepared,
         QObject *context, Callback done);
+    // GET sends no body; any other verb sends prepared.body.
+    static AuthCall *send(QNetworkAccessManager *nam, const QByteArray &verb,
+        const PreparedRequest &prepared, QObject *context, Callback done);
     void abort();
 
 private:

@@ -3,6 +3,7 @@
 
 #include "authcall_p.h"
 #include "authclient_p.h"
+#include "jsonpointer_p.h"
 #include "logging_p.h"
 #include "wireformat_p.h"
 
@@ -286,26 +287,49 @@ QDateTime AuthClient::expiresAt() const
     return d->expiresAt;
 }
 
+namespace {
+
+// Strings at the first pointer that resolves, in the user object first, then the claims: a
+// list, or a single string (schedule-manager's "role").
+QStringList stringsAt(
+    const QJsonObject &user, const QJsonObject &claims, const QStringList &pointers)
+{
+    for (const QJsonObject &source : { user, claims }) {
+        for (const QString &pointer : pointers) {
+            const QJsonValue v = JsonPointer::resolve(source, pointer);
+            if (v.isString())
+                return { v.toString() };
+            if (v.isArray()) {
+                QStringList result;
+                for (const QJsonValue &item : v.toArray())
+                    result << item.toString();
+                return result;
+            }
+        }
+    }
+    return {};
+}
+
+} // namespace
+
 QStringList AuthClient::roles() const
 {
-    QStringList result;
-    QJsonValue roles = d->user.value(QLatin1String("roles"));
-    if (roles.isUndefined())
-        roles = d->claims.value(QLatin1String("roles"));
-    if (roles.isArray()) {
-        for (const QJsonValue &r : roles.toArray())
-            result << r.toString();
-    } else if (d->user.value(QLatin1String("role")).isString()) {
-        result << d->user.value(QLatin1String("role")).toString();
-    } else if (d->claims.value(QLatin1String("role")).isString()) {
-        result << d->claims.value(QLatin1String("role")).toString();
-    }
-    return result;
+    return stringsAt(d->user, d->claims, d->core->profile.rolesPointers());
 }
 
 bool AuthClient::hasRole(const QString &role) const
 {
     return roles().contains(role);
+}
+
+QStringList AuthClient::permissions() const
+{
+    return stringsAt(d->user, d->claims, { d->core->profile.permissionsPointer() });
+}
+
+bool AuthClient::hasPermission(const QString &permission) const
+{
+    return permissions().contains(permission);
 }
 
 AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
@@ -494,6 +518,130 @@ AuthReply *AuthClient::signOut()
             });
     }
     return reply;
+}
+
+AuthReply *AuthClient::registerAccount(
+    const QString &identity, const QString &password, const QJsonObject &fields)
+{
+    auto *reply = new AuthReply(this);
+    const ServerProfile::Endpoint endpoint = d->core->profile.registration();
+    if (AuthError refused = d->preflight(); refused.isError()) {
+        reply->finish(refused);
+        return reply;
+    }
+    if (endpoint.path.isEmpty()) {
+        reply->finish(AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("The profile \"%1\" has no \"register\" endpoint")
+                .arg(d->core->profile.name())));
+        return reply;
+    }
+    QJsonObject body = fields;
+    body.insert(endpoint.fields.value(QStringLiteral("identity")), identity.trimmed());
+    body.insert(endpoint.fields.value(QStringLiteral("password")), password);
+    AuthCall::send(d->authNam, endpoint.method,
+        WireFormat::request(endpoint, d->core->baseUrl, body), this,
+        [this, reply](const HttpResult &result) {
+            if (!result.tooLarge && result.status >= 200 && result.status < 300) {
+                const QJsonValue user
+                    = WireFormat::valueAt(result.body, d->core->profile.userPointer());
+                reply->finish(AuthError(), user.isObject() ? user.toObject() : QJsonObject());
+                return;
+            }
+            reply->finish(
+                WireFormat::errorFor(d->core->profile, result, WireFormat::Exchange::Register));
+        });
+    return reply;
+}
+
+AuthReply *AuthClient::changePassword(const QString &currentPassword, const QString &newPassword)
+{
+    auto *reply = new AuthReply(this);
+    const ServerProfile::Endpoint endpoint = d->core->profile.changePassword();
+    if (endpoint.path.isEmpty()) {
+        reply->finish(AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("The profile \"%1\" has no \"changePassword\" endpoint")
+                .arg(d->core->profile.name())));
+        return reply;
+    }
+    if (d->state != State::SignedIn) {
+        reply->finish(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in")));
+        return reply;
+    }
+    const QJsonObject body { { endpoint.fields.value(QStringLiteral("current")), currentPassword },
+        { endpoint.fields.value(QStringLiteral("new")), newPassword } };
+    AuthCall::send(networkAccessManager(), endpoint.method,
+        WireFormat::request(endpoint, d->core->baseUrl, body), this,
+        [this, reply](const HttpResult &result) {
+            if (!result.tooLarge && result.status >= 200 && result.status < 300)
+                reply->finish();
+            else
+                reply->finish(WireFormat::errorFor(
+                    d->core->profile, result, WireFormat::Exchange::ChangePassword));
+        });
+    return reply;
+}
+
+void AuthClientPrivate::meExchange(
+    AuthReply *reply, const QByteArray &verb, const QJsonObject &body)
+{
+    const QString path = core->profile.mePath();
+    if (path.isEmpty()) {
+        reply->finish(AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("The profile \"%1\" has no \"me\" endpoint").arg(core->profile.name())));
+        return;
+    }
+    AuthCall::send(q->networkAccessManager(), verb,
+        WireFormat::jsonRequest(core->baseUrl, path, body), q,
+        [this, reply](const HttpResult &result) {
+            if (result.tooLarge || result.status < 200 || result.status >= 300) {
+                reply->finish(
+                    WireFormat::errorFor(core->profile, result, WireFormat::Exchange::Me));
+                return;
+            }
+            // Where the user is: the profile's me.user, else tokens.user, else the whole answer.
+            QJsonValue user(QJsonValue::Undefined);
+            for (const QString &pointer :
+                { core->profile.meUserPointer(), core->profile.userPointer() }) {
+                if (!pointer.isEmpty() && user.isUndefined())
+                    user = WireFormat::valueAt(result.body, pointer);
+            }
+            if (!user.isObject())
+                user = WireFormat::valueAt(result.body, QString());
+            if (!user.isObject()) {
+                reply->finish(AuthError(AuthError::Kind::Protocol,
+                    QStringLiteral("expected a JSON object with the user"), result.status));
+                return;
+            }
+            if (user.toObject() != this->user) {
+                this->user = user.toObject();
+                Q_EMIT q->userChanged();
+            }
+            reply->finish(AuthError(), this->user);
+        });
+}
+
+AuthReply *AuthClient::fetchProfile()
+{
+    auto *reply = new AuthReply(this);
+    d->meExchange(reply, QByteArrayLiteral("GET"), QJsonObject());
+    return reply;
+}
+
+AuthReply *AuthClient::updateProfile(const QJsonObject &changes)
+{
+    auto *reply = new AuthReply(this);
+    d->meExchange(reply, QByteArrayLiteral("PUT"), changes);
+    return reply;
+}
+
+void AuthClient::setApiKey(const QByteArray &key, const QByteArray &header)
+{
+    d->core->setApiKey(header.isEmpty() ? d->core->profile.apiKeyHeader() : header, key);
+}
+
+bool AuthClient::hasApiKey() const
+{
+    return !d->core->apiKey().second.isEmpty();
 }
 
 AuthReply *AuthClient::flush()

@@ -36,6 +36,9 @@ public:
     void persist(const TokenSet &tokens, TokenStore::DoneCallback done = {});
     void wipe(const QString &identity, TokenStore::DoneCallback done);
 
+    // GET or PUT the profile's "me" endpoint through the authorized manager.
+    void meExchange(AuthReply *reply, const QByteArray &verb, const QJsonObject &body);
+
     void onRefreshed(const TokenSet &tokens, AuthClient::RefreshReason reason);
     void onRejected(const AuthError &error, AuthClient::RefreshReason reason);
 

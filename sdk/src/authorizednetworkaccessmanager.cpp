@@ -23,10 +23,12 @@ AuthError AuthorizedNetworkAccessManager::authError(const QNetworkReply *reply)
 QNetworkReply *AuthorizedNetworkAccessManager::createRequest(
     Operation op, const QNetworkRequest &request, QIODevice *outgoingData)
 {
-    // Another origin, no session, or the application's own Authorization: untouched.
-    if (!m_session || !m_session->isActive()
+    // Another origin, nothing to attach, the application's own Authorization, or the login and
+    // refresh endpoints themselves (their 401 means "wrong credentials", never "refresh"):
+    // untouched.
+    if (!m_session || !m_session->manages()
         || request.hasRawHeader(QByteArrayLiteral("Authorization"))
-        || !m_session->authorizes(request.url())) {
+        || !m_session->authorizes(request.url()) || m_session->isAuthEndpoint(request.url())) {
         return QNetworkAccessManager::createRequest(op, request, outgoingData);
     }
     auto create = [this](Operation o, const QNetworkRequest &r, QIODevice *body) {

@@ -10,12 +10,13 @@ AuthReply::AuthReply(QObject *parent)
 
 AuthReply::~AuthReply() = default;
 
-void AuthReply::finish(const AuthError &error)
+void AuthReply::finish(const AuthError &error, const QJsonObject &data)
 {
     if (m_finished || m_finishing)
         return;
     m_finishing = true;
     m_error = error;
+    m_data = data;
     // Always from the event loop: a caller connects to finished() after the call returns.
     QTimer::singleShot(0, this, [this] {
         m_finished = true;

@@ -89,11 +89,16 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
 {
     QNetworkRequest request = m_original;
     request.setUrl(m_currentUrl);
-    m_sentToken = !accessToken.isEmpty() && m_session->authorizes(m_currentUrl);
+    const bool authorized = m_session->authorizes(m_currentUrl);
+    m_sentToken = !accessToken.isEmpty() && authorized;
     if (m_sentToken) {
         request.setRawHeader(
             QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer ") + accessToken);
         m_sentGeneration = generation;
+    } else if (authorized) {
+        const auto [header, key] = m_session->apiKey();
+        if (!key.isEmpty())
+            request.setRawHeader(header, key);
     }
     // Redirects are followed here, not by Qt, so the header never crosses to another origin.
     request.setAttribute(

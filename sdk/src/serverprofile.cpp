@@ -15,12 +15,16 @@ public:
     bool valid = false;
     QJsonObject json;
     QString name;
-    ServerProfile::Endpoint login, refresh, logout;
+    ServerProfile::Endpoint login, refresh, logout, registration, changePassword;
     QString accessPointer;
     ServerProfile::TokenLocation refreshLocation;
     QString expiresInPointer;
     QString userPointer;
     QString mePath;
+    QString meUserPointer;
+    QStringList rolesPointers;
+    QString permissionsPointer;
+    QByteArray apiKeyHeader;
     QStringList messagePointers;
     QString requirementsPointer;
     QString lockedUntilPointer;
@@ -137,6 +141,13 @@ public:
         if (!bearer.isUndefined() && !bearer.isBool())
             fail(prefix + QStringLiteral("bearer"), QStringLiteral("true or false"));
         e.bearer = bearer.toBool(false);
+        const QString method
+            = string(o, prefix, QStringLiteral("method"), false, QStringLiteral("POST"));
+        if (method != QLatin1String("POST") && method != QLatin1String("PUT")
+            && method != QLatin1String("PATCH"))
+            fail(prefix + QStringLiteral("method"),
+                QStringLiteral("\"POST\", \"PUT\" or \"PATCH\""));
+        e.method = method.toLatin1();
         if (sendsRefreshToken) {
             const QJsonObject send
                 = object(o, prefix, QStringLiteral("send"), key == QLatin1String("refresh"));
@@ -171,6 +182,22 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
         p->login.fields.insert(QStringLiteral("password"), QStringLiteral("password"));
     p->refresh = r.endpoint(root, QStringLiteral("refresh"), true, true);
     p->logout = r.endpoint(root, QStringLiteral("logout"), false, true);
+    p->registration = r.endpoint(root, QStringLiteral("register"), false, false);
+    if (!p->registration.path.isEmpty()) {
+        for (const auto &[key, fallback] :
+            { std::pair { "identity", "email" }, { "password", "password" } }) {
+            if (p->registration.fields.value(QLatin1String(key)).isEmpty())
+                p->registration.fields.insert(QLatin1String(key), QLatin1String(fallback));
+        }
+    }
+    p->changePassword = r.endpoint(root, QStringLiteral("changePassword"), false, false);
+    if (!p->changePassword.path.isEmpty()) {
+        for (const auto &[key, fallback] :
+            { std::pair { "current", "current_password" }, { "new", "new_password" } }) {
+            if (p->changePassword.fields.value(QLatin1String(key)).isEmpty())
+                p->changePassword.fields.insert(QLatin1String(key), QLatin1String(fallback));
+        }
+    }
 
     const QJsonObject tokens = r.object(root, QString(), QStringLiteral("tokens"), true);
     const QString t = QStringLiteral("tokens.");
@@ -205,7 +232,29 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
         errors, e, QStringLiteral("lockedUntil"), false, QStringLiteral("/locked_until"));
     p->retryAfterPointer
         = r.pointer(errors, e, QStringLiteral("retryAfter"), false, QStringLiteral("/retry_after"));
-    p->mePath = r.path(root, QString(), QStringLiteral("me"), false);
+    const QJsonValue me = root.value(QLatin1String("me"));
+    if (me.isObject()) {
+        const QJsonObject meObject = me.toObject();
+        p->mePath = r.path(meObject, QStringLiteral("me."), QStringLiteral("path"), true);
+        p->meUserPointer
+            = r.pointer(meObject, QStringLiteral("me."), QStringLiteral("user"), false);
+    } else {
+        p->mePath = r.path(root, QString(), QStringLiteral("me"), false);
+    }
+
+    const QJsonObject claims = r.object(root, QString(), QStringLiteral("claims"), false);
+    const QString rolesPointer
+        = r.pointer(claims, QStringLiteral("claims."), QStringLiteral("roles"), false);
+    p->rolesPointers = rolesPointer.isEmpty()
+        ? QStringList { QStringLiteral("/roles"), QStringLiteral("/role") }
+        : QStringList { rolesPointer };
+    p->permissionsPointer = r.pointer(claims, QStringLiteral("claims."),
+        QStringLiteral("permissions"), false, QStringLiteral("/permissions"));
+    const QJsonObject apiKey = r.object(root, QString(), QStringLiteral("apiKey"), false);
+    p->apiKeyHeader = r.string(apiKey, QStringLiteral("apiKey."), QStringLiteral("header"), false,
+                           QStringLiteral("X-API-Key"))
+                          .toLatin1();
+    r.object(root, QString(), QStringLiteral("endpoints"), false); // for test suites; free-form
 
     if (!r.error.isEmpty()) {
         if (error)
@@ -345,6 +394,30 @@ QString ServerProfile::retryAfterPointer() const
 QJsonObject ServerProfile::toJson() const
 {
     return d->json;
+}
+ServerProfile::Endpoint ServerProfile::registration() const
+{
+    return d->registration;
+}
+ServerProfile::Endpoint ServerProfile::changePassword() const
+{
+    return d->changePassword;
+}
+QString ServerProfile::meUserPointer() const
+{
+    return d->meUserPointer;
+}
+QStringList ServerProfile::rolesPointers() const
+{
+    return d->rolesPointers;
+}
+QString ServerProfile::permissionsPointer() const
+{
+    return d->permissionsPointer;
+}
+QByteArray ServerProfile::apiKeyHeader() const
+{
+    return d->apiKeyHeader;
 }
 
 } // namespace Latchkey

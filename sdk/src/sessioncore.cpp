@@ -52,6 +52,33 @@ SessionCore::Snapshot SessionCore::snapshot() const
     return s;
 }
 
+void SessionCore::setApiKey(const QByteArray &header, const QByteArray &key)
+{
+    QMutexLocker lock(&m_mutex);
+    m_apiKeyHeader = header;
+    m_apiKey = key;
+}
+
+std::pair<QByteArray, QByteArray> SessionCore::apiKey() const
+{
+    QMutexLocker lock(&m_mutex);
+    return { m_apiKeyHeader, m_apiKey };
+}
+
+bool SessionCore::manages() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_active || !m_apiKey.isEmpty();
+}
+
+bool SessionCore::isAuthEndpoint(const QUrl &url) const
+{
+    const QString path = url.path();
+    const QString base
+        = baseUrl.path().endsWith(QLatin1Char('/')) ? baseUrl.path().chopped(1) : baseUrl.path();
+    return path == base + profile.login().path || path == base + profile.refresh().path;
+}
+
 void SessionCore::dispatch(QObject *context, Waiter waiter, const Outcome &outcome)
 {
     // Always queued: the waiter runs from its own thread's event loop, never inside our lock,

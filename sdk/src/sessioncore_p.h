@@ -57,6 +57,15 @@ public:
 
     Snapshot snapshot() const;
 
+    // API-key mode (service clients): the key goes, in its header, to the API origin whenever
+    // there is no bearer session. Empty key: off.
+    void setApiKey(const QByteArray &header, const QByteArray &key);
+    std::pair<QByteArray, QByteArray> apiKey() const;
+    // Whether requests to the origin are managed at all (a bearer session or an API key).
+    bool manages() const;
+    // The login and refresh endpoints themselves: never authorized, their 401s never refresh.
+    bool isAuthEndpoint(const QUrl &url) const;
+
     // Calls \a waiter (in \a context's thread, from its event loop) once a token newer than
     // \a seenGeneration exists, or the refresh failed. Starts the one refresh if none is in
     // flight; joins it otherwise.
@@ -102,6 +111,8 @@ private:
     bool m_restoring = false;
     AuthError m_endReason { AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in") };
     bool m_allowInsecure = false;
+    QByteArray m_apiKeyHeader;
+    QByteArray m_apiKey;
     QDeadlineTimer m_freshUntil { QDeadlineTimer::Forever };
     QList<Pending> m_waiters;
 };

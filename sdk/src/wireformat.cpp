@@ -111,6 +111,28 @@ int parseRetryAfter(const QByteArray &header)
 
 } // namespace
 
+PreparedRequest request(
+    const ServerProfile::Endpoint &endpoint, const QUrl &baseUrl, const QJsonObject &fields)
+{
+    return build(endpoint, baseUrl, fields);
+}
+
+PreparedRequest jsonRequest(const QUrl &baseUrl, const QString &path, const QJsonObject &body)
+{
+    ServerProfile::Endpoint endpoint;
+    endpoint.path = path;
+    return build(endpoint, baseUrl, body);
+}
+
+QJsonValue valueAt(const QByteArray &body, const QString &pointer)
+{
+    const QJsonDocument doc = QJsonDocument::fromJson(body);
+    if (doc.isNull())
+        return QJsonValue(QJsonValue::Undefined);
+    const QJsonValue root = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
+    return JsonPointer::resolve(root, pointer);
+}
+
 bool isLoopbackHost(const QString &host)
 {
     if (host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0)
@@ -281,6 +303,12 @@ AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Excha
     case Exchange::Refresh:
         if (isRejection(result))
             return AuthError(AuthError::Kind::SessionExpired, message, status);
+        break;
+    case Exchange::ChangePassword:
+        if (status == 400 || status == 401 || status == 403)
+            return AuthError(AuthError::Kind::InvalidCredentials, message, status);
+        break;
+    case Exchange::Register:
         break;
     case Exchange::Logout:
     case Exchange::Me:

@@ -46,7 +46,15 @@ struct PreparedRequest
 // Builds the auth requests a profile describes and reads the answers into tokens or errors.
 namespace WireFormat {
 
-enum class Exchange { Login, Refresh, Logout, Me };
+enum class Exchange { Login, Refresh, Logout, Me, Register, ChangePassword };
+
+// A request to \a endpoint with \a fields (plus the endpoint's extra fields) in its encoding.
+PreparedRequest request(
+    const ServerProfile::Endpoint &endpoint, const QUrl &baseUrl, const QJsonObject &fields);
+// A JSON request to a plain path (me, profile updates).
+PreparedRequest jsonRequest(const QUrl &baseUrl, const QString &path, const QJsonObject &body);
+// The JSON value at \a pointer of a JSON answer; Undefined if the answer is no JSON.
+QJsonValue valueAt(const QByteArray &body, const QString &pointer);
 
 PreparedRequest login(const ServerProfile &profile, const QUrl &baseUrl, const QString &identity,
     const QString &password);

@@ -44,6 +44,7 @@ class LATCHKEY_EXPORT AuthClient : public QObject
     Q_PROPERTY(QString identity READ identity NOTIFY identityChanged FINAL)
     Q_PROPERTY(QJsonObject user READ user NOTIFY userChanged FINAL)
     Q_PROPERTY(QStringList roles READ roles NOTIFY userChanged FINAL)
+    Q_PROPERTY(QStringList permissions READ permissions NOTIFY userChanged FINAL)
     Q_PROPERTY(QJsonObject claims READ claims NOTIFY claimsChanged FINAL)
     Q_PROPERTY(QDateTime expiresAt READ expiresAt NOTIFY expiresAtChanged FINAL)
 public:
@@ -82,6 +83,10 @@ public:
     QJsonObject user() const;
     QStringList roles() const;
     bool hasRole(const QString &role) const;
+    /*! Permissions from the user object, else the access token's claims (display and gating
+        only). The profile's "claims" key says where they are. */
+    QStringList permissions() const;
+    bool hasPermission(const QString &permission) const;
     /*! The access token's claims, decoded without verification: for display and gating only,
         never trusted for security. Empty for opaque tokens. */
     QJsonObject claims() const;
@@ -95,6 +100,24 @@ public:
     AuthReply *restore(const QString &identity = QString());
     /*! Revokes the session on the server and always wipes it locally. */
     AuthReply *signOut();
+    /*! Creates an account through the profile's "register" endpoint; does not sign in.
+        \a fields adds what the server wants beside identity and password (names, …). Ends with
+        PasswordPolicy (see requirements()), AlreadyExists, or the created user in data(). */
+    AuthReply *registerAccount(const QString &identity, const QString &password,
+        const QJsonObject &fields = QJsonObject());
+    /*! Through the profile's "changePassword" endpoint, authorized like any request. */
+    AuthReply *changePassword(const QString &currentPassword, const QString &newPassword);
+    /*! GETs the profile's "me" endpoint; updates user() and returns it in data(). */
+    AuthReply *fetchProfile();
+    /*! PUTs \a changes to the "me" endpoint; updates user() from the answer. */
+    AuthReply *updateProfile(const QJsonObject &changes);
+
+    /*! API-key mode for service-to-service clients: while no user is signed in, requests to the
+        API's origin carry \a key in the profile's API-key header (default X-API-Key), or in
+        \a header when given. An empty key turns it off. The key is never stored or logged. */
+    void setApiKey(const QByteArray &key, const QByteArray &header = QByteArray());
+    bool hasApiKey() const;
+
     /*! Finishes once every pending write to the token store is done (call before quitting a
         short-lived process: a refresh rotates the stored token). */
     AuthReply *flush();

@@ -3,6 +3,7 @@
 #include <latchkey/autherror.h>
 #include <latchkey/latchkey_export.h>
 
+#include <QJsonObject>
 #include <QObject>
 
 namespace Latchkey {
@@ -23,18 +24,21 @@ public:
 
     bool isFinished() const { return m_finished; }
     AuthError error() const { return m_error; }
+    /*! What the operation returned, if anything (fetchProfile(): the user object). */
+    QJsonObject data() const { return m_data; }
     bool autoDelete() const { return m_autoDelete; }
     void setAutoDelete(bool autoDelete) { m_autoDelete = autoDelete; }
 
     /*! For producers of replies (AuthClient, token stores): ends the job. Only the first call
         counts; finished() follows from the event loop. */
-    void finish(const AuthError &error = AuthError());
+    void finish(const AuthError &error = AuthError(), const QJsonObject &data = QJsonObject());
 
 Q_SIGNALS:
     void finished();
 
 private:
     AuthError m_error;
+    QJsonObject m_data;
     bool m_finished = false;
     bool m_finishing = false;
     bool m_autoDelete = true;

@@ -48,6 +48,7 @@ public:
         QJsonObject extra; ///< static fields sent with every call (grant_type, client_id, …)
         TokenLocation send; ///< where the refresh token goes (refresh, logout)
         bool bearer = false; ///< send the access token as a bearer (logout)
+        QByteArray method = "POST"; ///< HTTP method (changePassword may be PUT)
     };
 
     ServerProfile();
@@ -72,12 +73,22 @@ public:
     Endpoint login() const;
     Endpoint refresh() const;
     Endpoint logout() const;
+    Endpoint registration() const; ///< the "register" key
+    Endpoint changePassword() const; ///< fields: current, new
 
     QString accessTokenPointer() const;
     TokenLocation refreshTokenLocation() const;
     QString expiresInPointer() const; ///< empty: the JWT `exp` claim, else 401s only
     QString userPointer() const; ///< empty: the user is read from the JWT claims
     QString mePath() const;
+    /*! Where the user object is in the answer of mePath(): "me": {"path": …, "user": …};
+        default: the tokens' user pointer if that resolves, else the whole answer. */
+    QString meUserPointer() const;
+    /*! Pointers into the user object (then the JWT claims) for roles and permissions. */
+    QStringList rolesPointers() const;
+    QString permissionsPointer() const;
+    /*! The header that carries an API key (setApiKey()): "apiKey": {"header": …}. */
+    QByteArray apiKeyHeader() const;
 
     QStringList errorMessagePointers() const;
     QString requirementsPointer() const;
