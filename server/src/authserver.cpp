@@ -7,6 +7,7 @@
 #include "faultinjector.h"
 #include "httputil.h"
 #include "metrics.h"
+#include "oauth2endpoint.h"
 #include "securerandom.h"
 #include "serverlog.h"
 #include "testhooks.h"
@@ -51,12 +52,18 @@ bool AuthServer::start(QString *error)
     options.pbkdf2Iterations = m_config.pbkdf2Iterations;
     options.lockoutThreshold = m_config.lockoutThreshold;
     options.lockoutSeconds = m_config.lockoutSeconds;
+    options.lockoutWindowSeconds = m_config.lockoutWindowSeconds;
+    options.loginRateLimit = m_config.loginRateLimit;
+    options.loginRateWindowSeconds = m_config.loginRateWindowSeconds;
     m_auth = std::make_unique<AuthService>(*m_db, secret, options, *m_metrics, m_faults.get());
     m_dialect = Dialect::create(m_config.dialect, *m_auth, *m_metrics);
     if (!m_dialect) {
         *error = QStringLiteral("unknown dialect %1").arg(m_config.dialect);
         return false;
     }
+    m_auth->setClaimsProvider([dialect = m_dialect.get()](
+                                  const UserRecord &user) { return dialect->accessClaims(user); });
+    m_oauth = std::make_unique<OAuth2Endpoint>(*m_auth, m_config.oauthClients);
     if (m_faults)
         m_hooks = std::make_unique<TestHooks>(*m_faults, *m_auth);
     if (m_config.seedDemo && !DemoSeeder::seed(*m_auth, error))
@@ -167,6 +174,10 @@ QHttpServerResponse AuthServer::respond(const QHttpServerRequest &request)
             QByteArrayLiteral("text/plain; version=0.0.4"), m_metrics->render());
     if (m_hooks) {
         if (auto response = m_hooks->handle(request))
+            return std::move(*response);
+    }
+    if (m_oauth) {
+        if (auto response = m_oauth->handle(request))
             return std::move(*response);
     }
     if (m_dialect) {

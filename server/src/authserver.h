@@ -13,6 +13,7 @@ class Database;
 class Dialect;
 class FaultInjector;
 class Metrics;
+class OAuth2Endpoint;
 class TestHooks;
 
 // The HTTP front of latchkey-server. Every request passes here: it is counted, size-checked,
@@ -58,5 +59,6 @@ private:
     std::unique_ptr<FaultInjector> m_faults;
     std::unique_ptr<AuthService> m_auth;
     std::unique_ptr<Dialect> m_dialect;
+    std::unique_ptr<OAuth2Endpoint> m_oauth;
     std::unique_ptr<TestHooks> m_hooks;
 };

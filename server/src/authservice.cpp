@@ -19,6 +19,8 @@ AuthService::AuthService(Database &db, QByteArray jwtSecret, const Options &opti
     , m_faults(faults)
     , m_refreshTokens(db, options.refreshTtlSeconds)
     , m_dummySalt(PasswordHasher::newSalt())
+    , m_loginLimiter(options.loginRateLimit, options.loginRateWindowSeconds * 1000)
+    , m_clock([] { return QDateTime::currentMSecsSinceEpoch(); })
 { }
 
 QStringList AuthService::permissionsFor(const QStringList &roles)
@@ -47,7 +49,8 @@ RegisterResult AuthService::registerUser(const RegisterRequest &request, const Q
         result.message = QStringLiteral("A valid email address is required.");
         return result;
     }
-    if (first.isEmpty() || last.isEmpty() || first.size() > 100 || last.size() > 100) {
+    const bool namesMissing = first.isEmpty() || last.isEmpty();
+    if ((namesMissing && !request.namesOptional) || first.size() > 100 || last.size() > 100) {
         result.status = RegisterResult::Status::Invalid;
         result.message = QStringLiteral("firstName and lastName must be 1 to 100 characters.");
         return result;
@@ -65,6 +68,7 @@ RegisterResult AuthService::registerUser(const RegisterRequest &request, const Q
     user.email = email;
     user.firstName = first;
     user.lastName = last;
+    user.username = request.username.trimmed();
     user.roles = roles;
     user.salt = PasswordHasher::newSalt();
     user.iterations = m_options.pbkdf2Iterations;
@@ -82,9 +86,21 @@ RegisterResult AuthService::registerUser(const RegisterRequest &request, const Q
     return result;
 }
 
-LoginResult AuthService::login(const QString &email, const QString &password)
+LoginResult AuthService::login(
+    const QString &email, const QString &password, const QString &clientAddress)
 {
     LoginResult result;
+    const qint64 now = m_clock();
+    if (!clientAddress.isEmpty()) {
+        // Checked first: a refused attempt costs no password hashing.
+        result.rate = m_loginLimiter.hit(clientAddress, now);
+        if (!result.rate.allowed) {
+            result.status = LoginResult::Status::RateLimited;
+            m_metrics.count(Metrics::Login::RateLimited);
+            qCInfo(lcServer) << "sign-in rate limit reached for a client address";
+            return result;
+        }
+    }
     const auto user = m_db.userByEmail(email.trimmed());
     if (!user) {
         // Same work as a real check, so the answer time does not reveal unknown emails.
@@ -92,27 +108,36 @@ LoginResult AuthService::login(const QString &email, const QString &password)
         m_metrics.count(Metrics::Login::Invalid);
         return result;
     }
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
     if (m_options.lockoutThreshold > 0 && user->lockedUntilMs > now) {
         result.status = LoginResult::Status::Locked;
         result.lockedUntil = QDateTime::fromMSecsSinceEpoch(user->lockedUntilMs, Qt::UTC);
+        result.lockedForSeconds = std::max<qint64>(1, (user->lockedUntilMs - now + 999) / 1000);
         m_metrics.count(Metrics::Login::Locked);
         return result;
     }
     if (!PasswordHasher::verify(password, user->salt, user->iterations, user->passwordHash)) {
-        int failures = user->failedLogins + 1;
-        qint64 lockedUntil = 0;
-        if (m_options.lockoutThreshold > 0 && failures >= m_options.lockoutThreshold) {
-            lockedUntil = now + m_options.lockoutSeconds * 1000;
-            failures = 0;
-            qCWarning(lcServer) << "user" << user->id << "locked after repeated failed logins";
+        if (m_options.lockoutThreshold > 0) {
+            // Failures within the window count; reaching the threshold locks the account and
+            // starts counting afresh.
+            m_db.addLoginFailure(user->id, now);
+            const int failures
+                = m_db.loginFailuresSince(user->id, now - m_options.lockoutWindowSeconds * 1000);
+            qint64 lockedUntil = 0;
+            if (failures >= m_options.lockoutThreshold) {
+                lockedUntil = now + m_options.lockoutSeconds * 1000;
+                m_db.clearLoginFailures(user->id);
+                qCWarning(lcServer)
+                    << "user" << user->id << "locked after" << failures << "failed logins";
+            }
+            m_db.setLoginFailures(user->id, lockedUntil ? 0 : failures, lockedUntil);
         }
-        m_db.setLoginFailures(user->id, failures, lockedUntil);
         m_metrics.count(Metrics::Login::Invalid);
         return result;
     }
-    if (user->failedLogins != 0 || user->lockedUntilMs != 0)
+    if (user->failedLogins != 0 || user->lockedUntilMs != 0) {
+        m_db.clearLoginFailures(user->id);
         m_db.setLoginFailures(user->id, 0, 0);
+    }
     const RefreshTokenStore::Issued refresh = m_refreshTokens.issue(user->id);
     if (refresh.token.isEmpty()) {
         qCWarning(lcServer) << "could not store a refresh token";
@@ -123,6 +148,65 @@ LoginResult AuthService::login(const QString &email, const QString &password)
     result.grant = makeGrant(*user, refresh);
     m_metrics.count(Metrics::Login::Ok);
     return result;
+}
+
+ChangePasswordResult AuthService::changePassword(
+    const UserRecord &user, const QString &currentPassword, const QString &newPassword)
+{
+    ChangePasswordResult result;
+    if (!PasswordHasher::verify(currentPassword, user.salt, user.iterations, user.passwordHash)) {
+        result.status = ChangePasswordResult::Status::WrongPassword;
+        return result;
+    }
+    result.requirements = PasswordPolicy::unmetRequirements(newPassword);
+    if (!result.requirements.isEmpty()) {
+        result.status = ChangePasswordResult::Status::WeakPassword;
+        return result;
+    }
+    const QByteArray salt = PasswordHasher::newSalt();
+    const QByteArray hash = PasswordHasher::derive(newPassword, salt, m_options.pbkdf2Iterations);
+    if (!m_db.updatePassword(user.id, hash, salt, m_options.pbkdf2Iterations))
+        return result; // Failed
+    qCInfo(lcServer) << "user" << user.id << "changed their password";
+    result.status = ChangePasswordResult::Status::Ok;
+    return result;
+}
+
+NewApiKey AuthService::createApiKey(qint64 userId, const QString &name, const QStringList &scopes,
+    qint64 expiresAtMs, const QString &prefix)
+{
+    NewApiKey created;
+    created.key = prefix + QString::fromLatin1(secureRandomBytes(16).toHex());
+    ApiKeyRecord &record = created.record;
+    record.userId = userId;
+    record.name = name;
+    record.prefix = created.key.left(prefix.size() + 4);
+    record.keyHash = RefreshTokenStore::hashToken(created.key);
+    record.scopes = scopes;
+    record.createdAtMs = m_clock();
+    record.expiresAtMs = expiresAtMs;
+    record.id = m_db.insertApiKey(record);
+    if (record.id == 0)
+        return {};
+    qCInfo(lcServer) << "user" << userId << "created API key" << record.id;
+    return created;
+}
+
+std::optional<std::pair<ApiKeyRecord, UserRecord>> AuthService::authenticateApiKey(
+    const QString &key)
+{
+    if (key.isEmpty() || key.size() > 256)
+        return std::nullopt;
+    auto record = m_db.apiKeyByHash(RefreshTokenStore::hashToken(key));
+    const qint64 now = m_clock();
+    if (!record || (record->expiresAtMs != 0 && record->expiresAtMs <= now))
+        return std::nullopt;
+    const auto user = m_db.userById(record->userId);
+    if (!user)
+        return std::nullopt;
+    m_db.touchApiKey(record->id, now);
+    record->lastUsedAtMs = now;
+    return std::make_pair(*record, *user);
 }
 
 RefreshResult AuthService::refresh(const QString &refreshToken)
@@ -211,15 +295,18 @@ QString AuthService::issueAccessToken(const UserRecord &user)
 {
     const qint64 now = QDateTime::currentSecsSinceEpoch();
     const QString jti = QString::fromLatin1(secureRandomToken(16));
-    const QJsonObject claims {
-        { QStringLiteral("sub"), QString::number(user.id) },
-        { QStringLiteral("email"), user.email },
-        { QStringLiteral("roles"), QJsonArray::fromStringList(user.roles) },
-        { QStringLiteral("permissions"), QJsonArray::fromStringList(permissionsFor(user.roles)) },
-        { QStringLiteral("iat"), now },
-        { QStringLiteral("exp"), now + m_options.accessTtlSeconds },
-        { QStringLiteral("jti"), jti },
-    };
+    QJsonObject claims = m_claims
+        ? m_claims(user)
+        : QJsonObject {
+              { QStringLiteral("roles"), QJsonArray::fromStringList(user.roles) },
+              { QStringLiteral("permissions"),
+                  QJsonArray::fromStringList(permissionsFor(user.roles)) },
+          };
+    claims.insert(QStringLiteral("sub"), QString::number(user.id));
+    claims.insert(QStringLiteral("email"), user.email);
+    claims.insert(QStringLiteral("iat"), now);
+    claims.insert(QStringLiteral("exp"), now + m_options.accessTtlSeconds);
+    claims.insert(QStringLiteral("jti"), jti);
     if (m_faults)
         m_faults->noteIssued(jti);
     return QString::fromLatin1(m_signer.sign(claims));

@@ -2,11 +2,14 @@
 
 #include "database.h"
 #include "jwtsigner.h"
+#include "ratelimiter.h"
 #include "refreshtokenstore.h"
 
 #include <QDateTime>
 #include <QJsonObject>
 #include <QStringList>
+
+#include <functional>
 
 class FaultInjector;
 class Metrics;
@@ -27,6 +30,8 @@ struct RegisterRequest
     QString password;
     QString firstName;
     QString lastName;
+    QString username; // optional (hotel-reviews)
+    bool namesOptional = false; // first and last name may be empty (the seed dialects)
 };
 
 struct RegisterResult
@@ -40,10 +45,25 @@ struct RegisterResult
 
 struct LoginResult
 {
-    enum class Status { Ok, InvalidCredentials, Locked };
+    enum class Status { Ok, InvalidCredentials, Locked, RateLimited };
     Status status = Status::InvalidCredentials;
     TokenGrant grant;
     QDateTime lockedUntil; // Locked
+    qint64 lockedForSeconds = 0; // Locked: at least 1
+    RateLimiter::Decision rate; // every outcome: the client address's sign-in budget
+};
+
+struct ChangePasswordResult
+{
+    enum class Status { Ok, WrongPassword, WeakPassword, Failed };
+    Status status = Status::Failed;
+    QStringList requirements; // WeakPassword
+};
+
+struct NewApiKey
+{
+    ApiKeyRecord record;
+    QString key; // shown once, never stored
 };
 
 struct RefreshResult
@@ -76,18 +96,40 @@ public:
         int pbkdf2Iterations = 100000;
         int lockoutThreshold = 5;
         qint64 lockoutSeconds = 1800;
+        qint64 lockoutWindowSeconds = 900;
+        int loginRateLimit = 0; // per client address and window; 0 = off
+        qint64 loginRateWindowSeconds = 60;
     };
+    using Clock = std::function<qint64()>; // ms since the epoch
+    using ClaimsProvider = std::function<QJsonObject(const UserRecord &)>;
 
     AuthService(Database &db, QByteArray jwtSecret, const Options &options, Metrics &metrics,
         FaultInjector *faults);
 
     RegisterResult registerUser(
         const RegisterRequest &request, const QStringList &roles = { QStringLiteral("guest") });
-    LoginResult login(const QString &email, const QString &password);
+    // clientAddress keys the sign-in rate limit; empty = not limited.
+    LoginResult login(
+        const QString &email, const QString &password, const QString &clientAddress = {});
+    ChangePasswordResult changePassword(
+        const UserRecord &user, const QString &currentPassword, const QString &newPassword);
     RefreshResult refresh(const QString &refreshToken);
     // Revokes the refresh token's family. False when the token is unknown (still a success).
     bool logout(const QString &refreshToken);
     BearerResult authenticate(const QByteArray &accessToken) const;
+
+    // API keys (hotel-reviews): `prefix` + 32 random hex digits; only the SHA-256 is stored.
+    NewApiKey createApiKey(qint64 userId, const QString &name, const QStringList &scopes,
+        qint64 expiresAtMs, const QString &prefix);
+    // The key's record and its user when the key exists and has not expired; notes its use.
+    std::optional<std::pair<ApiKeyRecord, UserRecord>> authenticateApiKey(const QString &key);
+
+    // The role and permission claims of an access token; the dialect decides their shape.
+    // Default: {"roles": [...], "permissions": permissionsFor(roles)}.
+    void setClaimsProvider(ClaimsProvider provider) { m_claims = std::move(provider); }
+    // For tests: the time lockout and rate limits see (default: the wall clock).
+    void setClock(Clock clock) { m_clock = std::move(clock); }
+    qint64 nowMs() const { return m_clock(); }
 
     static QStringList permissionsFor(const QStringList &roles);
     static bool isValidEmail(const QString &email);
@@ -107,4 +149,7 @@ private:
     FaultInjector *m_faults; // null without --test-hooks
     RefreshTokenStore m_refreshTokens;
     QByteArray m_dummySalt;
+    RateLimiter m_loginLimiter;
+    ClaimsProvider m_claims;
+    Clock m_clock;
 };

@@ -28,12 +28,31 @@ UserRecord userFromQuery(const QSqlQuery &q)
     u.iterations = q.value(7).toInt();
     u.failedLogins = q.value(8).toInt();
     u.lockedUntilMs = q.value(9).toLongLong();
+    u.username = q.value(10).toString();
     return u;
 }
 
 const QString userColumns = QStringLiteral(
     "id, email, first_name, last_name, roles, password_hash, salt, iterations, failed_logins, "
-    "locked_until");
+    "locked_until, username");
+
+ApiKeyRecord apiKeyFromQuery(const QSqlQuery &q)
+{
+    ApiKeyRecord k;
+    k.id = q.value(0).toLongLong();
+    k.userId = q.value(1).toLongLong();
+    k.name = q.value(2).toString();
+    k.prefix = q.value(3).toString();
+    k.keyHash = q.value(4).toString().toLatin1();
+    k.scopes = q.value(5).toString().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    k.createdAtMs = q.value(6).toLongLong();
+    k.expiresAtMs = q.value(7).toLongLong();
+    k.lastUsedAtMs = q.value(8).toLongLong();
+    return k;
+}
+
+const QString apiKeyColumns = QStringLiteral(
+    "id, user_id, name, prefix, key_hash, scopes, created_at, expires_at, last_used_at");
 } // namespace
 
 Database::Database()
@@ -98,6 +117,16 @@ bool Database::createSchema(QString *error)
                        "CASCADE, hotel TEXT NOT NULL, check_in TEXT NOT NULL, check_out TEXT NOT "
                        "NULL, guests INTEGER NOT NULL, created_at INTEGER NOT NULL)"),
         QStringLiteral("CREATE INDEX IF NOT EXISTS bookings_user ON bookings(user_id)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS login_failures (user_id INTEGER NOT NULL "
+                       "REFERENCES users(id) ON DELETE CASCADE, at INTEGER NOT NULL)"),
+        QStringLiteral("CREATE INDEX IF NOT EXISTS login_failures_user ON "
+                       "login_failures(user_id, at)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS api_keys (id INTEGER PRIMARY KEY "
+                       "AUTOINCREMENT, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE "
+                       "CASCADE, name TEXT NOT NULL, prefix TEXT NOT NULL, key_hash TEXT NOT NULL "
+                       "UNIQUE, scopes TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at "
+                       "INTEGER NOT NULL DEFAULT 0, last_used_at INTEGER NOT NULL DEFAULT 0)"),
+        QStringLiteral("CREATE INDEX IF NOT EXISTS api_keys_user ON api_keys(user_id)"),
     };
     for (const QString &sql : statements) {
         QSqlQuery q = prepare(sql);
@@ -105,6 +134,28 @@ bool Database::createSchema(QString *error)
             *error = QStringLiteral("cannot create schema: %1").arg(q.lastError().text());
             return false;
         }
+    }
+    return migrate(error);
+}
+
+// Columns added after the first release; a database file from an older server gets them here.
+bool Database::migrate(QString *error)
+{
+    QSqlQuery info = prepare(QStringLiteral("PRAGMA table_info(users)"));
+    if (!exec(info)) {
+        *error = QStringLiteral("cannot read the users table: %1").arg(info.lastError().text());
+        return false;
+    }
+    bool hasUsername = false;
+    while (info.next())
+        hasUsername = hasUsername || info.value(1).toString() == QLatin1String("username");
+    if (hasUsername)
+        return true;
+    QSqlQuery alter
+        = prepare(QStringLiteral("ALTER TABLE users ADD COLUMN username TEXT NOT NULL DEFAULT ''"));
+    if (!exec(alter)) {
+        *error = QStringLiteral("cannot migrate the users table: %1").arg(alter.lastError().text());
+        return false;
     }
     return true;
 }
@@ -195,7 +246,7 @@ qint64 Database::insertUser(const UserRecord &user)
 {
     QSqlQuery q = prepare(QStringLiteral(
         "INSERT INTO users (email, first_name, last_name, roles, password_hash, salt, iterations, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+        "created_at, username) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     q.addBindValue(user.email);
     q.addBindValue(user.firstName);
     q.addBindValue(user.lastName);
@@ -204,8 +255,11 @@ qint64 Database::insertUser(const UserRecord &user)
     q.addBindValue(QString::fromLatin1(user.salt.toHex()));
     q.addBindValue(user.iterations);
     q.addBindValue(QDateTime::currentMSecsSinceEpoch());
-    if (!q.exec()) // a UNIQUE violation is an expected outcome, not worth a warning
+    q.addBindValue(user.username.isEmpty() ? QStringLiteral("") : user.username); // not NULL
+    if (!q.exec()) { // a UNIQUE violation is an expected outcome, not worth a warning
+        qCDebug(lcServer) << "insert user:" << q.lastError().text();
         return 0;
+    }
     return q.lastInsertId().toLongLong();
 }
 
@@ -225,6 +279,116 @@ bool Database::setLoginFailures(qint64 id, int failedLogins, qint64 lockedUntilM
         QStringLiteral("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?"));
     q.addBindValue(failedLogins);
     q.addBindValue(lockedUntilMs);
+    q.addBindValue(id);
+    return exec(q);
+}
+
+bool Database::setUsername(qint64 id, const QString &username)
+{
+    QSqlQuery q = prepare(QStringLiteral("UPDATE users SET username = ? WHERE id = ?"));
+    q.addBindValue(username.isEmpty() ? QStringLiteral("") : username);
+    q.addBindValue(id);
+    return exec(q);
+}
+
+bool Database::setUserRoles(qint64 id, const QStringList &roles)
+{
+    QSqlQuery q = prepare(QStringLiteral("UPDATE users SET roles = ? WHERE id = ?"));
+    q.addBindValue(roles.join(QLatin1Char(',')));
+    q.addBindValue(id);
+    return exec(q) && q.numRowsAffected() == 1;
+}
+
+bool Database::updatePassword(
+    qint64 id, const QByteArray &hash, const QByteArray &salt, int iterations)
+{
+    QSqlQuery q = prepare(QStringLiteral(
+        "UPDATE users SET password_hash = ?, salt = ?, iterations = ? WHERE id = ?"));
+    q.addBindValue(QString::fromLatin1(hash.toHex()));
+    q.addBindValue(QString::fromLatin1(salt.toHex()));
+    q.addBindValue(iterations);
+    q.addBindValue(id);
+    return exec(q) && q.numRowsAffected() == 1;
+}
+
+bool Database::addLoginFailure(qint64 userId, qint64 atMs)
+{
+    QSqlQuery q = prepare(QStringLiteral("INSERT INTO login_failures (user_id, at) VALUES (?, ?)"));
+    q.addBindValue(userId);
+    q.addBindValue(atMs);
+    return exec(q);
+}
+
+int Database::loginFailuresSince(qint64 userId, qint64 sinceMs) const
+{
+    QSqlQuery q = prepare(
+        QStringLiteral("SELECT COUNT(*) FROM login_failures WHERE user_id = ? AND at > ?"));
+    q.addBindValue(userId);
+    q.addBindValue(sinceMs);
+    if (exec(q) && q.next())
+        return q.value(0).toInt();
+    return 0;
+}
+
+bool Database::clearLoginFailures(qint64 userId)
+{
+    QSqlQuery q = prepare(QStringLiteral("DELETE FROM login_failures WHERE user_id = ?"));
+    q.addBindValue(userId);
+    return exec(q);
+}
+
+qint64 Database::insertApiKey(const ApiKeyRecord &key)
+{
+    QSqlQuery q = prepare(QStringLiteral(
+        "INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(key.userId);
+    q.addBindValue(key.name);
+    q.addBindValue(key.prefix);
+    q.addBindValue(QString::fromLatin1(key.keyHash));
+    q.addBindValue(key.scopes.join(QLatin1Char(' ')));
+    q.addBindValue(key.createdAtMs);
+    q.addBindValue(key.expiresAtMs);
+    if (!exec(q))
+        return 0;
+    return q.lastInsertId().toLongLong();
+}
+
+QList<ApiKeyRecord> Database::apiKeysOfUser(qint64 userId) const
+{
+    QList<ApiKeyRecord> result;
+    QSqlQuery q = prepare(QStringLiteral("SELECT ") + apiKeyColumns
+        + QStringLiteral(" FROM api_keys WHERE user_id = ? ORDER BY id"));
+    q.addBindValue(userId);
+    if (exec(q)) {
+        while (q.next())
+            result.append(apiKeyFromQuery(q));
+    }
+    return result;
+}
+
+std::optional<ApiKeyRecord> Database::apiKeyByHash(const QByteArray &keyHash) const
+{
+    QSqlQuery q = prepare(QStringLiteral("SELECT ") + apiKeyColumns
+        + QStringLiteral(" FROM api_keys WHERE key_hash = ?"));
+    q.addBindValue(QString::fromLatin1(keyHash));
+    if (exec(q) && q.next())
+        return apiKeyFromQuery(q);
+    return std::nullopt;
+}
+
+bool Database::deleteApiKey(qint64 userId, qint64 id)
+{
+    QSqlQuery q = prepare(QStringLiteral("DELETE FROM api_keys WHERE id = ? AND user_id = ?"));
+    q.addBindValue(id);
+    q.addBindValue(userId);
+    return exec(q) && q.numRowsAffected() == 1;
+}
+
+bool Database::touchApiKey(qint64 id, qint64 atMs)
+{
+    QSqlQuery q = prepare(QStringLiteral("UPDATE api_keys SET last_used_at = ? WHERE id = ?"));
+    q.addBindValue(atMs);
     q.addBindValue(id);
     return exec(q);
 }

@@ -15,12 +15,26 @@ struct UserRecord
     QString email;
     QString firstName;
     QString lastName;
+    QString username; // hotel-reviews only; empty elsewhere
     QStringList roles;
     QByteArray passwordHash; // raw PBKDF2 output
     QByteArray salt;
     int iterations = 0;
     int failedLogins = 0;
     qint64 lockedUntilMs = 0; // ms since epoch, 0 = not locked
+};
+
+struct ApiKeyRecord
+{
+    qint64 id = 0;
+    qint64 userId = 0;
+    QString name;
+    QString prefix; // the first characters of the key, for display
+    QByteArray keyHash; // SHA-256 hex; the key itself is never stored
+    QStringList scopes;
+    qint64 createdAtMs = 0;
+    qint64 expiresAtMs = 0; // 0 = never
+    qint64 lastUsedAtMs = 0; // 0 = never used
 };
 
 struct BookingRecord
@@ -69,6 +83,20 @@ public:
     qint64 insertUser(const UserRecord &user); // new id, or 0 on failure (e.g. email taken)
     bool updateUserNames(qint64 id, const QString &firstName, const QString &lastName);
     bool setLoginFailures(qint64 id, int failedLogins, qint64 lockedUntilMs);
+    bool setUsername(qint64 id, const QString &username);
+    bool setUserRoles(qint64 id, const QStringList &roles);
+    bool updatePassword(qint64 id, const QByteArray &hash, const QByteArray &salt, int iterations);
+
+    // Failed sign-ins, one row each, for the lockout window.
+    bool addLoginFailure(qint64 userId, qint64 atMs);
+    int loginFailuresSince(qint64 userId, qint64 sinceMs) const;
+    bool clearLoginFailures(qint64 userId);
+
+    qint64 insertApiKey(const ApiKeyRecord &key); // new id, or 0
+    QList<ApiKeyRecord> apiKeysOfUser(qint64 userId) const;
+    std::optional<ApiKeyRecord> apiKeyByHash(const QByteArray &keyHash) const;
+    bool deleteApiKey(qint64 userId, qint64 id); // false when the user has no such key
+    bool touchApiKey(qint64 id, qint64 atMs);
 
     QList<BookingRecord> bookingsForUser(qint64 userId) const;
     qint64 insertBooking(const BookingRecord &booking);
@@ -81,6 +109,7 @@ public:
 
 private:
     bool createSchema(QString *error);
+    bool migrate(QString *error);
     bool exec(QSqlQuery &query) const;
     QSqlQuery prepare(const QString &sql) const;
 

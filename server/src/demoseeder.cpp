@@ -38,10 +38,13 @@ bool DemoSeeder::seed(AuthService &auth, QString *error)
         const QString email = QString::fromLatin1(demo.email);
         if (auth.database().userByEmail(email))
             continue;
-        const RegisterResult result = auth.registerUser(
-            { email, QString::fromLatin1(demo.password), QString::fromLatin1(demo.firstName),
-                QString::fromLatin1(demo.lastName) },
-            { QString::fromLatin1(demo.role) });
+        RegisterRequest request;
+        request.email = email;
+        request.password = QString::fromLatin1(demo.password);
+        request.firstName = QString::fromLatin1(demo.firstName);
+        request.lastName = QString::fromLatin1(demo.lastName);
+        const RegisterResult result
+            = auth.registerUser(request, { QString::fromLatin1(demo.role) });
         if (result.status != RegisterResult::Status::Created) {
             *error = QStringLiteral("cannot create demo user %1").arg(email);
             return false;

@@ -1,17 +1,29 @@
 #include "dialect.h"
 
+#include "authservice.h"
 #include "latchkeydialect.h"
+
+#include <QJsonArray>
 
 Dialect::~Dialect() = default;
 
+QJsonObject Dialect::accessClaims(const UserRecord &user) const
+{
+    return { { QStringLiteral("roles"), QJsonArray::fromStringList(user.roles) },
+        { QStringLiteral("permissions"),
+            QJsonArray::fromStringList(AuthService::permissionsFor(user.roles)) } };
+}
+
 QStringList Dialect::availableNames()
 {
-    return { QStringLiteral("latchkey") };
+    return { QStringLiteral("latchkey"), QStringLiteral("oauth2") };
 }
 
 std::unique_ptr<Dialect> Dialect::create(const QString &name, AuthService &auth, Metrics &metrics)
 {
     if (name == QLatin1String("latchkey"))
         return std::make_unique<LatchkeyDialect>(auth, metrics);
+    if (name == QLatin1String("oauth2"))
+        return std::make_unique<LatchkeyDialect>(auth, metrics, LatchkeyDialect::Flavor::OAuth2);
     return nullptr;
 }

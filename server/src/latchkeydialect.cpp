@@ -6,7 +6,6 @@
 #include <QJsonArray>
 
 using HttpUtil::Status;
-using Method = QHttpServerRequest::Method;
 
 namespace {
 const QByteArray refreshCookieName = QByteArrayLiteral("refresh_token");
@@ -39,49 +38,30 @@ bool stringField(const QJsonObject &body, const char *name, QString *out)
 }
 } // namespace
 
-LatchkeyDialect::LatchkeyDialect(AuthService &auth, Metrics &metrics)
-    : m_auth(auth)
-    , m_metrics(metrics)
+LatchkeyDialect::LatchkeyDialect(AuthService &auth, Metrics &metrics, Flavor flavor)
+    : RoutedDialect(auth, metrics)
+    , m_flavor(flavor)
 {
-    m_routes = {
-        { Method::Post, QStringLiteral("/api/auth/register"), &LatchkeyDialect::registerUser },
-        { Method::Post, QStringLiteral("/api/auth/login"), &LatchkeyDialect::login },
-        { Method::Post, QStringLiteral("/api/auth/refresh"), &LatchkeyDialect::refresh },
-        { Method::Post, QStringLiteral("/api/auth/logout"), &LatchkeyDialect::logout },
-        { Method::Get, QStringLiteral("/api/user/profile"), nullptr, &LatchkeyDialect::getProfile },
-        { Method::Put, QStringLiteral("/api/user/profile"), nullptr, &LatchkeyDialect::putProfile },
-        { Method::Get, QStringLiteral("/api/bookings"), nullptr, &LatchkeyDialect::listBookings },
-        { Method::Post, QStringLiteral("/api/bookings"), nullptr, &LatchkeyDialect::createBooking },
-        { Method::Get, QStringLiteral("/api/admin/users"), nullptr, &LatchkeyDialect::adminUsers },
-        { Method::Post, QStringLiteral("/api/echo"), nullptr, &LatchkeyDialect::echo },
-        { Method::Get, QStringLiteral("/api/ping"), nullptr, &LatchkeyDialect::ping },
-    };
+    using D = LatchkeyDialect;
+    if (flavor == Flavor::Native) {
+        publicRoute(Method::Post, QStringLiteral("/api/auth/register"), &D::registerUser);
+        publicRoute(Method::Post, QStringLiteral("/api/auth/login"), &D::login);
+        publicRoute(Method::Post, QStringLiteral("/api/auth/refresh"), &D::refresh);
+        publicRoute(Method::Post, QStringLiteral("/api/auth/logout"), &D::logout);
+    }
+    userRoute(Method::Get, QStringLiteral("/api/user/profile"), &D::getProfile);
+    userRoute(Method::Put, QStringLiteral("/api/user/profile"), &D::putProfile);
+    userRoute(Method::Post, QStringLiteral("/api/user/change-password"), &D::changePassword);
+    userRoute(Method::Get, QStringLiteral("/api/bookings"), &D::listBookings);
+    userRoute(Method::Post, QStringLiteral("/api/bookings"), &D::createBooking);
+    userRoute(Method::Get, QStringLiteral("/api/admin/users"), &D::adminUsers);
+    userRoute(Method::Post, QStringLiteral("/api/echo"), &D::echo);
+    userRoute(Method::Get, QStringLiteral("/api/ping"), &D::ping);
 }
 
-std::optional<QHttpServerResponse> LatchkeyDialect::handle(const QHttpServerRequest &request)
+QString LatchkeyDialect::name() const
 {
-    const QString path = request.url().path();
-    QByteArrayList allowed;
-    for (const Route &route : std::as_const(m_routes)) {
-        if (route.path != path)
-            continue;
-        if (route.method != request.method()) {
-            allowed << HttpUtil::methodName(int(route.method));
-            continue;
-        }
-        if (route.publicHandler)
-            return (this->*route.publicHandler)(request);
-        const BearerResult bearer = m_auth.authenticate(HttpUtil::bearerToken(request));
-        if (bearer.status != BearerResult::Status::Ok)
-            return unauthorized(bearer);
-        return (this->*route.userHandler)(request, bearer.user);
-    }
-    if (allowed.isEmpty())
-        return std::nullopt;
-    QHttpServerResponse response
-        = HttpUtil::message(Status::MethodNotAllowed, QStringLiteral("Method not allowed."));
-    response.setHeader(QByteArrayLiteral("Allow"), allowed.join(", "));
-    return response;
+    return m_flavor == Flavor::Native ? QStringLiteral("latchkey") : QStringLiteral("oauth2");
 }
 
 QJsonObject LatchkeyDialect::userJson(const UserRecord &user)
@@ -105,13 +85,18 @@ QHttpServerResponse LatchkeyDialect::unauthorized(const BearerResult &bearer)
     m_metrics.countUnauthorized();
     QHttpServerResponse response = HttpUtil::message(
         Status::Unauthorized, QStringLiteral("Unauthorized: authentication is required."));
-    QByteArray challenge = QByteArrayLiteral("Bearer realm=\"latchkey\"");
-    if (bearer.status == BearerResult::Status::Invalid) {
-        challenge += ", error=\"invalid_token\", error_description=\""
-            + bearer.errorDescription.toLatin1() + '"';
-    }
-    response.setHeader(QByteArrayLiteral("WWW-Authenticate"), challenge);
+    response.setHeader(QByteArrayLiteral("WWW-Authenticate"),
+        bearerChallenge(QByteArrayLiteral("latchkey"), bearer));
     return response;
+}
+
+QHttpServerResponse LatchkeyDialect::passwordPolicyError(const QStringList &requirements)
+{
+    const QString text = QStringLiteral("Password does not meet requirements");
+    return HttpUtil::json(
+        { { QStringLiteral("error"), text }, { QStringLiteral("message"), text },
+            { QStringLiteral("requirements"), QJsonArray::fromStringList(requirements) } },
+        Status::BadRequest);
 }
 
 QHttpServerResponse LatchkeyDialect::grantResponse(const TokenGrant &grant)
@@ -149,14 +134,8 @@ QHttpServerResponse LatchkeyDialect::registerUser(const QHttpServerRequest &requ
             { { QStringLiteral("user"), userJson(result.user) } }, Status::Created);
     case RegisterResult::Status::EmailTaken:
         return HttpUtil::message(Status::Conflict, QStringLiteral("Email already registered"));
-    case RegisterResult::Status::WeakPassword: {
-        const QString text = QStringLiteral("Password does not meet requirements");
-        return HttpUtil::json(
-            { { QStringLiteral("error"), text }, { QStringLiteral("message"), text },
-                { QStringLiteral("requirements"),
-                    QJsonArray::fromStringList(result.requirements) } },
-            Status::BadRequest);
-    }
+    case RegisterResult::Status::WeakPassword:
+        return passwordPolicyError(result.requirements);
     case RegisterResult::Status::Invalid:
         return HttpUtil::message(Status::BadRequest, result.message);
     case RegisterResult::Status::Failed:
@@ -174,19 +153,28 @@ QHttpServerResponse LatchkeyDialect::login(const QHttpServerRequest &request)
     if (!stringField(*body, "email", &email) || !stringField(*body, "password", &password))
         return HttpUtil::message(
             Status::BadRequest, QStringLiteral("email and password are required."));
-    const LoginResult result = m_auth.login(email, password);
+    const LoginResult result = m_auth.login(email, password, clientAddress(request));
     switch (result.status) {
     case LoginResult::Status::Ok:
         return grantResponse(result.grant);
     case LoginResult::Status::Locked: {
-        const QString until = result.lockedUntil.toString(Qt::ISODate);
+        const QString until = isoUtc(result.lockedUntil);
         QHttpServerResponse response = HttpUtil::json(
             { { QStringLiteral("error"), QStringLiteral("Account is locked") },
                 { QStringLiteral("message"), QStringLiteral("Account locked until %1").arg(until) },
                 { QStringLiteral("locked_until"), until } },
             Status::Locked);
-        const qint64 wait
-            = std::max<qint64>(1, QDateTime::currentDateTimeUtc().secsTo(result.lockedUntil));
+        response.setHeader(
+            QByteArrayLiteral("Retry-After"), QByteArray::number(result.lockedForSeconds));
+        return response;
+    }
+    case LoginResult::Status::RateLimited: {
+        const qint64 wait = result.rate.retryAfterSeconds;
+        QHttpServerResponse response = HttpUtil::json(
+            { { QStringLiteral("message"),
+                  QStringLiteral("Too many sign-in attempts. Try again in %1 seconds.").arg(wait) },
+                { QStringLiteral("retry_after"), wait } },
+            Status::TooManyRequests);
         response.setHeader(QByteArrayLiteral("Retry-After"), QByteArray::number(wait));
         return response;
     }
@@ -273,6 +261,32 @@ QHttpServerResponse LatchkeyDialect::putProfile(
     return HttpUtil::json({ { QStringLiteral("user"), userJson(updated) } });
 }
 
+QHttpServerResponse LatchkeyDialect::changePassword(
+    const QHttpServerRequest &request, const UserRecord &user)
+{
+    const auto body = HttpUtil::jsonObject(request.body());
+    if (!body)
+        return HttpUtil::message(Status::BadRequest, malformedJson);
+    QString current, next;
+    if (!stringField(*body, "current_password", &current)
+        || !stringField(*body, "new_password", &next))
+        return HttpUtil::message(
+            Status::BadRequest, QStringLiteral("current_password and new_password are required."));
+    const ChangePasswordResult result = m_auth.changePassword(user, current, next);
+    switch (result.status) {
+    case ChangePasswordResult::Status::Ok:
+        return HttpUtil::message(Status::Ok, QStringLiteral("Password changed."));
+    case ChangePasswordResult::Status::WrongPassword:
+        return HttpUtil::message(
+            Status::BadRequest, QStringLiteral("Current password is incorrect."));
+    case ChangePasswordResult::Status::WeakPassword:
+        return passwordPolicyError(result.requirements);
+    case ChangePasswordResult::Status::Failed:
+        break;
+    }
+    return HttpUtil::message(Status::InternalServerError, QStringLiteral("Update failed."));
+}
+
 QHttpServerResponse LatchkeyDialect::listBookings(
     const QHttpServerRequest &, const UserRecord &user)
 {
@@ -330,10 +344,7 @@ QHttpServerResponse LatchkeyDialect::adminUsers(const QHttpServerRequest &, cons
 
 QHttpServerResponse LatchkeyDialect::echo(const QHttpServerRequest &request, const UserRecord &)
 {
-    QByteArray type = request.value(QByteArrayLiteral("Content-Type"));
-    if (type.isEmpty())
-        type = QByteArrayLiteral("application/octet-stream");
-    return QHttpServerResponse(type, request.body());
+    return RoutedDialect::echo(request);
 }
 
 QHttpServerResponse LatchkeyDialect::ping(const QHttpServerRequest &, const UserRecord &)

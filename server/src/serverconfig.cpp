@@ -57,6 +57,20 @@ bool ServerConfig::parse(const QStringList &arguments, QString *error, bool *exi
         QStringLiteral("N"));
     const QCommandLineOption lockSecsOpt(QStringLiteral("lockout-seconds"),
         QStringLiteral("Lockout duration. Default 1800."), QStringLiteral("SECONDS"));
+    const QCommandLineOption lockWindowOpt(QStringLiteral("lockout-window"),
+        QStringLiteral("Failed logins within this many seconds count towards a lockout. "
+                       "Default 900."),
+        QStringLiteral("SECONDS"));
+    const QCommandLineOption rateOpt(QStringLiteral("login-rate-limit"),
+        QStringLiteral("Sign-in attempts allowed per client address and window (0 = no "
+                       "limit). Default 20."),
+        QStringLiteral("N"));
+    const QCommandLineOption rateWindowOpt(QStringLiteral("login-rate-window"),
+        QStringLiteral("Window of --login-rate-limit. Default 60."), QStringLiteral("SECONDS"));
+    const QCommandLineOption oauthClientOpt(QStringLiteral("oauth-client"),
+        QStringLiteral("Another client_id accepted by /oauth/token and /oauth/revoke "
+                       "(repeatable; latchkey-demo is always accepted)."),
+        QStringLiteral("ID"));
     const QCommandLineOption seedOpt(
         QStringLiteral("seed-demo"), QStringLiteral("Create the demo users and bookings."));
     const QCommandLineOption hooksOpt(QStringLiteral("test-hooks"),
@@ -71,7 +85,8 @@ bool ServerConfig::parse(const QStringList &arguments, QString *error, bool *exi
             .arg(Dialect::availableNames().join(QStringLiteral(", "))),
         QStringLiteral("NAME"));
     parser.addOptions({ portOpt, listenOpt, dbOpt, accessOpt, refreshOpt, iterOpt, lockOpt,
-        lockSecsOpt, seedOpt, hooksOpt, secretOpt, dialectOpt });
+        lockSecsOpt, lockWindowOpt, rateOpt, rateWindowOpt, oauthClientOpt, seedOpt, hooksOpt,
+        secretOpt, dialectOpt });
 
     if (!parser.parse(arguments)) {
         *error = parser.errorText();
@@ -117,7 +132,9 @@ bool ServerConfig::parse(const QStringList &arguments, QString *error, bool *exi
         qint64 *target;
     } numbers[] = { { &accessOpt, 1, 365LL * 24 * 3600, &accessTtlSeconds },
         { &refreshOpt, 1, 10LL * 365 * 24 * 3600, &refreshTtlSeconds },
-        { &lockSecsOpt, 1, 365LL * 24 * 3600, &lockoutSeconds } };
+        { &lockSecsOpt, 1, 365LL * 24 * 3600, &lockoutSeconds },
+        { &lockWindowOpt, 1, 365LL * 24 * 3600, &lockoutWindowSeconds },
+        { &rateWindowOpt, 1, 24LL * 3600, &loginRateWindowSeconds } };
     for (const auto &num : numbers) {
         if (parser.isSet(*num.option)
             && !parseNumber(parser.value(*num.option), num.min, num.max, num.target)) {
@@ -141,6 +158,22 @@ bool ServerConfig::parse(const QStringList &arguments, QString *error, bool *exi
             return false;
         }
         lockoutThreshold = int(n);
+    }
+    if (parser.isSet(rateOpt)) {
+        if (!parseNumber(parser.value(rateOpt), 0, 1000000, &n)) {
+            *error = QStringLiteral("--login-rate-limit must be 0..1000000");
+            return false;
+        }
+        loginRateLimit = int(n);
+    }
+    const QStringList clients = parser.values(oauthClientOpt);
+    for (const QString &client : clients) {
+        if (client.isEmpty() || client.size() > 200) {
+            *error = QStringLiteral("--oauth-client must be 1..200 characters");
+            return false;
+        }
+        if (!oauthClients.contains(client))
+            oauthClients << client;
     }
     seedDemo = parser.isSet(seedOpt);
     testHooks = parser.isSet(hooksOpt);

@@ -16,6 +16,10 @@ struct ServerConfig
     int pbkdf2Iterations = 100000;
     int lockoutThreshold = 5; // failed logins before a lockout; 0 disables
     qint64 lockoutSeconds = 30 * 60;
+    qint64 lockoutWindowSeconds = 15 * 60; // failures older than this do not count
+    int loginRateLimit = 20; // sign-in attempts per client address and window; 0 disables
+    qint64 loginRateWindowSeconds = 60;
+    QStringList oauthClients = { QStringLiteral("latchkey-demo") }; // accepted client_id values
     bool seedDemo = false;
     bool testHooks = false;
     QString jwtSecretFile; // empty = secret kept in the database

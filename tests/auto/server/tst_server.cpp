@@ -1,7 +1,9 @@
 // Integration tests of latchkey-server's native dialect: the server runs in-process (AuthServer
 // on a free port, in-memory SQLite, cheap PBKDF2) and is spoken to over real HTTP.
 #include "authserver.h"
+#include "authservice.h"
 #include "metrics.h"
+#include "ratelimiter.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -75,6 +77,76 @@ QByteArray b64Url(const QByteArray &data)
     return data.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
 }
 
+// The value at an RFC 6901 JSON Pointer ("" = the whole document).
+QJsonValue at(const QJsonObject &root, const QString &pointer)
+{
+    QJsonValue value = root;
+    const QStringList parts = pointer.split(QLatin1Char('/'));
+    for (qsizetype i = 1; i < parts.size(); ++i) {
+        QString key = parts[i];
+        key.replace(QLatin1String("~1"), QLatin1String("/"))
+            .replace(QLatin1String("~0"), QLatin1String("~"));
+        if (value.isObject())
+            value = value.toObject().value(key);
+        else if (value.isArray())
+            value = value.toArray().at(key.toInt());
+        else
+            return QJsonValue(QJsonValue::Undefined);
+    }
+    return value;
+}
+
+// How one dialect speaks, from a client's point of view: enough for the shared tests.
+struct Wire
+{
+    QString dialect;
+    QString loginPath;
+    QString accessPointer; // in the login and refresh answers
+    QString refreshPointer; // in the body; empty when the refresh token is a cookie
+    QByteArray refreshCookie; // cookie name; empty when it travels in bodies
+    QString refreshPath;
+    QString logoutPath;
+    int logoutStatus = 204;
+    QString registerPath; // JSON {email, password} plus registerExtra
+    QJsonObject registerExtra;
+    QString requirementsPointer;
+    QString changePasswordPath;
+    QByteArray changePasswordVerb = "POST";
+    QString currentField, newField;
+    QString messagePointer; // of error answers
+    int lockedStatus = 423;
+    QString lockedUntilPointer; // empty: the dialect has none
+    QString retryAfterPointer;
+    QString protectedGet, echo;
+    QString usersPointer; // roles or role claim
+};
+
+Wire wireFor(const QString &dialect)
+{
+    Wire w;
+    w.dialect = dialect;
+    if (dialect == QLatin1String("latchkey")) {
+        w.loginPath = QStringLiteral("/api/auth/login");
+        w.accessPointer = QStringLiteral("/access_token");
+        w.refreshPointer = QStringLiteral("/refresh_token");
+        w.refreshPath = QStringLiteral("/api/auth/refresh");
+        w.logoutPath = QStringLiteral("/api/auth/logout");
+        w.registerPath = QStringLiteral("/api/auth/register");
+        w.registerExtra = { { QStringLiteral("firstName"), QStringLiteral("Reg") },
+            { QStringLiteral("lastName"), QStringLiteral("Istered") } };
+        w.requirementsPointer = QStringLiteral("/requirements");
+        w.changePasswordPath = QStringLiteral("/api/user/change-password");
+        w.currentField = QStringLiteral("current_password");
+        w.newField = QStringLiteral("new_password");
+        w.messagePointer = QStringLiteral("/message");
+        w.lockedUntilPointer = QStringLiteral("/locked_until");
+        w.retryAfterPointer = QStringLiteral("/retry_after");
+        w.protectedGet = QStringLiteral("/api/bookings");
+        w.echo = QStringLiteral("/api/echo");
+    }
+    return w;
+}
+
 const QString guestEmail = QStringLiteral("guest@latchkey.test");
 const QString guestPassword = QStringLiteral("Guest-2026!");
 const QString managerEmail = QStringLiteral("manager@latchkey.test");
@@ -129,6 +201,37 @@ private slots:
     void unknownPathIs404Json();
     void garbageOnTheSocketDoesNotCrash();
 
+    // Every dialect, one _data() row each.
+    void dialectLogin_data() { dialectRows(); }
+    void dialectLogin();
+    void dialectRefreshRotates_data() { dialectRows(); }
+    void dialectRefreshRotates();
+    void dialectReuseRevokesFamily_data() { dialectRows(); }
+    void dialectReuseRevokesFamily();
+    void dialectLogoutRevokes_data() { dialectRows(); }
+    void dialectLogoutRevokes();
+    void dialectProtectedRoutes_data() { dialectRows(); }
+    void dialectProtectedRoutes();
+    void dialectLockout_data() { dialectRows(); }
+    void dialectLockout();
+    void dialectRateLimit_data() { dialectRows(); }
+    void dialectRateLimit();
+    void dialectPasswordPolicy_data() { dialectRows(); }
+    void dialectPasswordPolicy();
+    void dialectChangePassword_data() { dialectRows(); }
+    void dialectChangePassword();
+    void dialectOAuth2Grants_data() { dialectRows(); }
+    void dialectOAuth2Grants();
+
+    void lockoutCountsOnlyFailuresWithinTheWindow();
+    void lockoutExpires();
+    void rateLimiterIsPerKeyAndSliding();
+    void oauth2Errors();
+    void oauth2ClientIds();
+    void oauth2Revoke();
+    void oauth2LockoutAndRateLimit();
+    void oauth2DialectHasNoNativeAuthRoutes();
+
 private:
     bool startServer(const ServerConfig &config);
     ServerConfig testConfig() const;
@@ -144,10 +247,28 @@ private:
     Response refreshWith(const QString &refreshToken);
     double metric(const QByteArray &series);
 
+    void dialectRows();
+    // Restarts the server speaking the dialect of the current row (QFETCH "wire").
+    bool startDialect(const Wire &wire, ServerConfig config);
+    Response loginWith(const Wire &wire, const QString &email, const QString &password);
+    Tokens tokensOf(const Wire &wire, const Response &grant);
+    Response refreshWire(const Wire &wire, const QString &refreshToken);
+    Response logoutWire(const Wire &wire, const Tokens &tokens);
+    Response form(const QString &path, const QByteArray &body, const Headers &headers = {})
+    {
+        Headers all { { "Content-Type", "application/x-www-form-urlencoded" } };
+        all += headers;
+        return send("POST", path, body, all);
+    }
+    void useTestClock();
+
     std::unique_ptr<AuthServer> m_server;
     std::unique_ptr<QNetworkAccessManager> m_nam;
     QUrl m_base;
+    qint64 m_now = 0; // the server's lockout/rate-limit clock after useTestClock()
 };
+
+Q_DECLARE_METATYPE(Wire)
 
 ServerConfig tst_Server::testConfig() const
 {
@@ -952,6 +1073,537 @@ void tst_Server::garbageOnTheSocketDoesNotCrash()
         // The server must still answer afterwards.
         QCOMPARE(get(QStringLiteral("/health")).status, 200);
     }
+}
+
+// ---- every dialect -------------------------------------------------------------------------
+
+void tst_Server::dialectRows()
+{
+    QTest::addColumn<Wire>("wire");
+    for (const char *name : { "latchkey" })
+        QTest::newRow(name) << wireFor(QLatin1String(name));
+}
+
+bool tst_Server::startDialect(const Wire &wire, ServerConfig config)
+{
+    config.dialect = wire.dialect;
+    m_server.reset();
+    return startServer(config);
+}
+
+void tst_Server::useTestClock()
+{
+    m_now = QDateTime::currentMSecsSinceEpoch();
+    m_server->authService()->setClock([this] { return m_now; });
+}
+
+Response tst_Server::loginWith(const Wire &wire, const QString &email, const QString &password)
+{
+    return post(wire.loginPath,
+        { { QStringLiteral("email"), email }, { QStringLiteral("password"), password } });
+}
+
+// Cookie value `name` from the Set-Cookie header(s) of a response; QNAM joins several with \n.
+QByteArray setCookieValue(const Response &r, const QByteArray &name)
+{
+    const QByteArrayList cookies = r.header("Set-Cookie").split('\n');
+    for (const QByteArray &cookie : cookies) {
+        if (cookie.startsWith(QByteArray(name + '=')))
+            return cookie.mid(name.size() + 1, cookie.indexOf(';') - name.size() - 1);
+    }
+    return {};
+}
+
+Tokens tst_Server::tokensOf(const Wire &wire, const Response &grant)
+{
+    Tokens tokens;
+    tokens.access = at(grant.json(), wire.accessPointer).toString();
+    tokens.refresh = wire.refreshCookie.isEmpty()
+        ? at(grant.json(), wire.refreshPointer).toString()
+        : QString::fromLatin1(setCookieValue(grant, wire.refreshCookie));
+    return tokens;
+}
+
+Response tst_Server::refreshWire(const Wire &wire, const QString &refreshToken)
+{
+    if (!wire.refreshCookie.isEmpty()) {
+        return send("POST", wire.refreshPath, {},
+            { { "Cookie", wire.refreshCookie + '=' + refreshToken.toLatin1() } });
+    }
+    return post(wire.refreshPath, { { QStringLiteral("refresh_token"), refreshToken } });
+}
+
+Response tst_Server::logoutWire(const Wire &wire, const Tokens &tokens)
+{
+    Headers headers { { "Authorization", "Bearer " + tokens.access.toLatin1() } };
+    if (!wire.refreshCookie.isEmpty()) {
+        headers.append({ "Cookie", wire.refreshCookie + '=' + tokens.refresh.toLatin1() });
+        return send("POST", wire.logoutPath, {}, headers);
+    }
+    return post(wire.logoutPath, { { QStringLiteral("refresh_token"), tokens.refresh } }, headers);
+}
+
+void tst_Server::dialectLogin()
+{
+    QFETCH(Wire, wire);
+    QVERIFY(startDialect(wire, testConfig()));
+    const Response r = loginWith(wire, guestEmail, guestPassword);
+    QCOMPARE(r.status, 200);
+    const Tokens tokens = tokensOf(wire, r);
+    QCOMPARE(tokens.access.count(QLatin1Char('.')), 2); // a JWT
+    QCOMPARE(tokens.refresh.size(), 43);
+    if (!wire.refreshCookie.isEmpty()) {
+        // Only in the cookie: the body never holds it.
+        QVERIFY(!r.body.contains(tokens.refresh.toLatin1()));
+        const QByteArray cookie = r.header("Set-Cookie").toLower();
+        QVERIFY2(cookie.contains("httponly"), cookie.constData());
+    }
+    QCOMPARE(get(wire.protectedGet, tokens.access).status, 200);
+
+    const Response bad = loginWith(wire, guestEmail, QStringLiteral("Wrong-2026!"));
+    QCOMPARE(bad.status, 401);
+    QVERIFY(!at(bad.json(), wire.messagePointer).toString().isEmpty());
+    QCOMPARE(loginWith(wire, QStringLiteral("nobody@latchkey.test"), guestPassword).body, bad.body);
+}
+
+void tst_Server::dialectRefreshRotates()
+{
+    QFETCH(Wire, wire);
+    QVERIFY(startDialect(wire, testConfig()));
+    const Tokens first = tokensOf(wire, loginWith(wire, guestEmail, guestPassword));
+    const Response r = refreshWire(wire, first.refresh);
+    QCOMPARE(r.status, 200);
+    const Tokens second = tokensOf(wire, r);
+    QVERIFY(!second.refresh.isEmpty());
+    QVERIFY(second.refresh != first.refresh);
+    QCOMPARE(get(wire.protectedGet, second.access).status, 200);
+    QCOMPARE(refreshWire(wire, first.refresh).status, 401);
+    const Response missing = send("POST", wire.refreshPath);
+    QCOMPARE(missing.status, 401);
+    QVERIFY(!at(missing.json(), wire.messagePointer).toString().isEmpty());
+}
+
+void tst_Server::dialectReuseRevokesFamily()
+{
+    QFETCH(Wire, wire);
+    QVERIFY(startDialect(wire, testConfig()));
+    const Tokens other = tokensOf(wire, loginWith(wire, guestEmail, guestPassword));
+    const Tokens first = tokensOf(wire, loginWith(wire, guestEmail, guestPassword));
+    const Tokens second = tokensOf(wire, refreshWire(wire, first.refresh));
+    QVERIFY(!second.refresh.isEmpty());
+    QCOMPARE(refreshWire(wire, first.refresh).status, 401); // reuse
+    QCOMPARE(metric("latchkey_refresh_total{result=\"reused\"}"), 1.0);
+    QCOMPARE(refreshWire(wire, second.refresh).status, 401); // the family is gone
+    QCOMPARE(refreshWire(wire, other.refresh).status, 200); // another family is not
+}
+
+void tst_Server::dialectLogoutRevokes()
+{
+    QFETCH(Wire, wire);
+    QVERIFY(startDialect(wire, testConfig()));
+    const Tokens tokens = tokensOf(wire, loginWith(wire, guestEmail, guestPassword));
+    const Response r = logoutWire(wire, tokens);
+    QCOMPARE(r.status, wire.logoutStatus);
+    if (!wire.refreshCookie.isEmpty()) {
+        QVERIFY2(r.header("Set-Cookie").startsWith(QByteArray(wire.refreshCookie + '=')),
+            r.header("Set-Cookie").constData());
+        QVERIFY(setCookieValue(r, wire.refreshCookie).isEmpty());
+    }
+    QCOMPARE(refreshWire(wire, tokens.refresh).status, 401);
+}
+
+void tst_Server::dialectProtectedRoutes()
+{
+    QFETCH(Wire, wire);
+    QVERIFY(startDialect(wire, testConfig()));
+    const Response none = get(wire.protectedGet);
+    QCOMPARE(none.status, 401);
+    QVERIFY2(none.header("WWW-Authenticate").startsWith("Bearer"),
+        none.header("WWW-Authenticate").constData());
+    QVERIFY(!at(none.json(), wire.messagePointer).toString().isEmpty());
+    const Response garbage = get(wire.protectedGet, QStringLiteral("x.y.z"));
+    QCOMPARE(garbage.status, 401);
+    QVERIFY(garbage.header("WWW-Authenticate").contains("error=\"invalid_token\""));
+    QCOMPARE(metric("latchkey_unauthorized_total"), 2.0);
+
+    const QString access = tokensOf(wire, loginWith(wire, guestEmail, guestPassword)).access;
+    QCOMPARE(get(wire.protectedGet, access).status, 200);
+    const QByteArray payload("\x00\x01{not json}\xff", 13);
+    const Response echo = send("POST", wire.echo, payload,
+        { { "Authorization", "Bearer " + access.toLatin1() },
+            { "Content-Type", "application/x-latchkey-test" } });
+    QCOMPARE(echo.status, 200);
+    QCOMPARE(echo.body, payload);
+    QCOMPARE(echo.header("Content-Type"), QByteArrayLiteral("application/x-latchkey-test"));
+    QCOMPARE(send("POST", wire.echo, payload).status, 401);
+
+    // The shared routes are there in every dialect.
+    QCOMPARE(get(QStringLiteral("/health")).status, 200);
+    QCOMPARE(post(QStringLiteral("/test/latency"), { { QStringLiteral("ms"), 0 } }).status, 204);
+}
+
+void tst_Server::dialectLockout()
+{
+    QFETCH(Wire, wire);
+    QVERIFY(startDialect(wire, testConfig()));
+    for (int i = 0; i < 5; ++i)
+        QCOMPARE(loginWith(wire, guestEmail, QStringLiteral("Wrong-2026!")).status, 401);
+    const Response locked = loginWith(wire, guestEmail, guestPassword);
+    QCOMPARE(locked.status, wire.lockedStatus);
+    QVERIFY(!at(locked.json(), wire.messagePointer).toString().isEmpty());
+    if (!wire.lockedUntilPointer.isEmpty()) {
+        const QDateTime until = QDateTime::fromString(
+            at(locked.json(), wire.lockedUntilPointer).toString(), Qt::ISODate);
+        QVERIFY2(until.isValid(), locked.body.constData());
+        const qint64 ahead = QDateTime::currentDateTimeUtc().secsTo(until);
+        QVERIFY2(ahead > 1700 && ahead <= 1800, QByteArray::number(ahead).constData());
+    }
+    QVERIFY(locked.header("Retry-After").toInt() > 0);
+    QCOMPARE(metric("latchkey_logins_total{result=\"locked\"}"), 1.0);
+    QCOMPARE(loginWith(wire, managerEmail, managerPassword).status, 200);
+}
+
+void tst_Server::dialectRateLimit()
+{
+    QFETCH(Wire, wire);
+    ServerConfig config = testConfig();
+    config.loginRateLimit = 3;
+    config.loginRateWindowSeconds = 60;
+    QVERIFY(startDialect(wire, config));
+    useTestClock();
+    QCOMPARE(loginWith(wire, guestEmail, guestPassword).status, 200);
+    QCOMPARE(loginWith(wire, guestEmail, QStringLiteral("Wrong-2026!")).status, 401);
+    m_now += 10000;
+    QCOMPARE(loginWith(wire, managerEmail, managerPassword).status, 200);
+    const Response limited = loginWith(wire, managerEmail, managerPassword);
+    QCOMPARE(limited.status, 429);
+    QCOMPARE(limited.header("Retry-After"), QByteArrayLiteral("50")); // the first attempt ages out
+    QVERIFY(!at(limited.json(), wire.messagePointer).toString().isEmpty());
+    if (!wire.retryAfterPointer.isEmpty())
+        QCOMPARE(at(limited.json(), wire.retryAfterPointer).toInt(), 50);
+    QCOMPARE(metric("latchkey_logins_total{result=\"rate_limited\"}"), 1.0);
+    QCOMPARE(metric("latchkey_logins_total{result=\"ok\"}"), 2.0); // no password check was made
+    m_now += 50000;
+    QCOMPARE(loginWith(wire, managerEmail, managerPassword).status, 200);
+}
+
+void tst_Server::dialectPasswordPolicy()
+{
+    QFETCH(Wire, wire);
+    QVERIFY(startDialect(wire, testConfig()));
+    QJsonObject weak = wire.registerExtra;
+    weak.insert(QStringLiteral("email"), QStringLiteral("new@example.com"));
+    weak.insert(QStringLiteral("password"), QStringLiteral("abcdefghij"));
+    const Response r = post(wire.registerPath, weak);
+    QCOMPARE(r.status, 400);
+    QVERIFY(!at(r.json(), wire.messagePointer).toString().isEmpty());
+    QCOMPARE(at(r.json(), wire.requirementsPointer).toArray(),
+        QJsonArray({ QStringLiteral("Must contain uppercase letters"),
+            QStringLiteral("Must contain numbers"),
+            QStringLiteral("Must contain special characters") }));
+    QCOMPARE(
+        loginWith(wire, QStringLiteral("new@example.com"), QStringLiteral("abcdefghij")).status,
+        401);
+
+    QJsonObject good = weak;
+    good.insert(QStringLiteral("password"), QStringLiteral("Zebra-Lamp-42"));
+    QCOMPARE(post(wire.registerPath, good).status, 201);
+    QCOMPARE(post(wire.registerPath, good).status, 409);
+    QCOMPARE(
+        loginWith(wire, QStringLiteral("new@example.com"), QStringLiteral("Zebra-Lamp-42")).status,
+        200);
+}
+
+void tst_Server::dialectChangePassword()
+{
+    QFETCH(Wire, wire);
+    QVERIFY(startDialect(wire, testConfig()));
+    const Tokens tokens = tokensOf(wire, loginWith(wire, guestEmail, guestPassword));
+    const Headers auth { { "Authorization", "Bearer " + tokens.access.toLatin1() } };
+    const auto change = [&](const QString &current, const QString &next, const Headers &h) {
+        return send(wire.changePasswordVerb, wire.changePasswordPath,
+            json({ { wire.currentField, current }, { wire.newField, next } }), h);
+    };
+    QCOMPARE(change(guestPassword, QStringLiteral("New-Pass-2027!"), {}).status, 401);
+    const Response wrong
+        = change(QStringLiteral("Wrong-2026!"), QStringLiteral("New-Pass-2027!"), auth);
+    QCOMPARE(wrong.status, 400);
+    QVERIFY(!at(wrong.json(), wire.messagePointer).toString().isEmpty());
+    const Response weak = change(guestPassword, QStringLiteral("short"), auth);
+    QCOMPARE(weak.status, 400);
+    QVERIFY(at(weak.json(), wire.requirementsPointer)
+                .toArray()
+                .contains(QStringLiteral("Must be at least 8 characters long")));
+    QCOMPARE(change(guestPassword, QStringLiteral("New-Pass-2027!"), auth).status, 200);
+    QCOMPARE(loginWith(wire, guestEmail, guestPassword).status, 401);
+    QCOMPARE(loginWith(wire, guestEmail, QStringLiteral("New-Pass-2027!")).status, 200);
+}
+
+void tst_Server::dialectOAuth2Grants()
+{
+    QFETCH(Wire, wire);
+    QVERIFY(startDialect(wire, testConfig()));
+    const Response r = form(QStringLiteral("/oauth/token"),
+        "grant_type=password&username=guest%40latchkey.test&password=Guest-2026%21"
+        "&client_id=latchkey-demo");
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.header("Cache-Control"), QByteArrayLiteral("no-store"));
+    QVERIFY(r.header("Content-Type").startsWith("application/json"));
+    const QJsonObject grant = r.json();
+    QCOMPARE(grant.value(QLatin1String("token_type")).toString(), QStringLiteral("Bearer"));
+    QCOMPARE(grant.value(QLatin1String("expires_in")).toInt(), 900);
+    const QString access = grant.value(QLatin1String("access_token")).toString();
+    const QString refresh = grant.value(QLatin1String("refresh_token")).toString();
+    QCOMPARE(refresh.size(), 43);
+    QCOMPARE(get(wire.protectedGet, access).status, 200); // the dialect's routes accept it
+
+    const Response refreshed = form(QStringLiteral("/oauth/token"),
+        "grant_type=refresh_token&client_id=latchkey-demo&refresh_token=" + refresh.toLatin1());
+    QCOMPARE(refreshed.status, 200);
+    const QString next = refreshed.json().value(QLatin1String("refresh_token")).toString();
+    QVERIFY(!next.isEmpty() && next != refresh);
+    QCOMPARE(
+        get(wire.protectedGet, refreshed.json().value(QLatin1String("access_token")).toString())
+            .status,
+        200);
+    const Response reused = form(QStringLiteral("/oauth/token"),
+        "grant_type=refresh_token&client_id=latchkey-demo&refresh_token=" + refresh.toLatin1());
+    QCOMPARE(reused.status, 400);
+    QCOMPARE(
+        reused.json().value(QLatin1String("error")).toString(), QStringLiteral("invalid_grant"));
+    // Reuse revoked the family: the newest token is dead too.
+    QCOMPARE(
+        form(QStringLiteral("/oauth/token"),
+            "grant_type=refresh_token&client_id=latchkey-demo&refresh_token=" + next.toLatin1())
+            .status,
+        400);
+}
+
+// ---- lockout and rate limit ----------------------------------------------------------------
+
+void tst_Server::lockoutCountsOnlyFailuresWithinTheWindow()
+{
+    ServerConfig config = testConfig();
+    config.lockoutWindowSeconds = 60;
+    QVERIFY(startDialect(wireFor(QStringLiteral("latchkey")), config));
+    useTestClock();
+    for (int i = 0; i < 4; ++i)
+        QCOMPARE(login(guestEmail, QStringLiteral("Wrong-2026!")).status, 401);
+    m_now += 61000; // those four leave the window
+    for (int i = 0; i < 4; ++i)
+        QCOMPARE(login(guestEmail, QStringLiteral("Wrong-2026!")).status, 401);
+    QCOMPARE(login(guestEmail, guestPassword).status, 200); // 4 in the window: not locked
+    // A success starts counting afresh.
+    for (int i = 0; i < 4; ++i)
+        QCOMPARE(login(guestEmail, QStringLiteral("Wrong-2026!")).status, 401);
+    QCOMPARE(login(guestEmail, guestPassword).status, 200);
+    for (int i = 0; i < 5; ++i)
+        QCOMPARE(login(guestEmail, QStringLiteral("Wrong-2026!")).status, 401);
+    QCOMPARE(login(guestEmail, guestPassword).status, 423);
+}
+
+void tst_Server::lockoutExpires()
+{
+    ServerConfig config = testConfig();
+    config.lockoutThreshold = 2;
+    config.lockoutSeconds = 300;
+    QVERIFY(startServer(config));
+    useTestClock();
+    QCOMPARE(login(guestEmail, QStringLiteral("Wrong-2026!")).status, 401);
+    QCOMPARE(login(guestEmail, QStringLiteral("Wrong-2026!")).status, 401);
+    const Response locked = login(guestEmail, guestPassword);
+    QCOMPARE(locked.status, 423);
+    QCOMPARE(locked.header("Retry-After"), QByteArrayLiteral("300"));
+    QCOMPARE(locked.json().value(QLatin1String("locked_until")).toString(),
+        QDateTime::fromMSecsSinceEpoch(m_now + 300000, Qt::UTC).toString(Qt::ISODate));
+    m_now += 299000;
+    QCOMPARE(login(guestEmail, guestPassword).status, 423);
+    m_now += 1000;
+    QCOMPARE(login(guestEmail, guestPassword).status, 200);
+}
+
+void tst_Server::rateLimiterIsPerKeyAndSliding()
+{
+    RateLimiter limiter(2, 10000);
+    QVERIFY(limiter.hit(QStringLiteral("a"), 0).allowed);
+    const RateLimiter::Decision second = limiter.hit(QStringLiteral("a"), 4000);
+    QVERIFY(second.allowed);
+    QCOMPARE(second.remaining, 0);
+    QCOMPARE(second.resetAtMs, 10000);
+    const RateLimiter::Decision third = limiter.hit(QStringLiteral("a"), 5000);
+    QVERIFY(!third.allowed);
+    QCOMPARE(third.retryAfterSeconds, 5);
+    QVERIFY(limiter.hit(QStringLiteral("b"), 5000).allowed); // another address
+    QVERIFY(!limiter.hit(QStringLiteral("a"), 9999).allowed);
+    QVERIFY(limiter.hit(QStringLiteral("a"), 10000).allowed); // the first hit aged out
+    QVERIFY(!limiter.hit(QStringLiteral("a"), 10001).allowed);
+    RateLimiter off(0, 1000);
+    for (int i = 0; i < 100; ++i)
+        QVERIFY(off.hit(QStringLiteral("a"), 0).allowed);
+}
+
+// ---- OAuth2 --------------------------------------------------------------------------------
+
+void tst_Server::oauth2Errors()
+{
+    const QString token = QStringLiteral("/oauth/token");
+    const struct
+    {
+        QByteArray body;
+        int status;
+        const char *error;
+    } rows[] = {
+        { "grant_type=password&username=guest%40latchkey.test&password=nope&client_id=latchkey-"
+          "demo",
+            400, "invalid_grant" },
+        { "grant_type=password&username=nobody%40x.test&password=Guest-2026%21&client_id=latchkey-"
+          "demo",
+            400, "invalid_grant" },
+        { "grant_type=refresh_token&refresh_token=unknown&client_id=latchkey-demo", 400,
+            "invalid_grant" },
+        { "grant_type=password&username=guest%40latchkey.test&client_id=latchkey-demo", 400,
+            "invalid_request" },
+        { "grant_type=refresh_token&client_id=latchkey-demo", 400, "invalid_request" },
+        { "client_id=latchkey-demo", 400, "invalid_request" },
+        { "grant_type=client_credentials&client_id=latchkey-demo", 400, "unsupported_grant_type" },
+        { "grant_type=password&grant_type=password&username=a&password=b&client_id=latchkey-demo",
+            400, "invalid_request" },
+        { "grant_type=password&username=guest%40latchkey.test&password=Guest-2026%21", 401,
+            "invalid_client" },
+        { "grant_type=password&username=guest%40latchkey.test&password=Guest-2026%21"
+          "&client_id=evil",
+            401, "invalid_client" },
+    };
+    for (const auto &row : rows) {
+        const Response r = form(token, row.body);
+        QVERIFY2(r.status == row.status, row.body.constData());
+        QCOMPARE(r.json().value(QLatin1String("error")).toString(), QLatin1String(row.error));
+        QVERIFY(!r.json().value(QLatin1String("error_description")).toString().isEmpty());
+        QCOMPARE(r.header("Cache-Control"), QByteArrayLiteral("no-store"));
+    }
+    // JSON instead of a form.
+    const Response asJson = post(token,
+        { { QStringLiteral("grant_type"), QStringLiteral("password") },
+            { QStringLiteral("client_id"), QStringLiteral("latchkey-demo") } });
+    QCOMPARE(asJson.status, 400);
+    QCOMPARE(
+        asJson.json().value(QLatin1String("error")).toString(), QStringLiteral("invalid_request"));
+    const Response getToken = get(token);
+    QCOMPARE(getToken.status, 405);
+    QCOMPARE(getToken.header("Allow"), QByteArrayLiteral("POST"));
+    // A 400 from the token endpoint is not a bearer failure.
+    QCOMPARE(metric("latchkey_unauthorized_total"), 0.0);
+    QCOMPARE(metric("latchkey_logins_total{result=\"invalid\"}"), 2.0);
+}
+
+void tst_Server::oauth2ClientIds()
+{
+    ServerConfig config = testConfig();
+    config.oauthClients << QStringLiteral("my-app");
+    QVERIFY(startServer(config));
+    const QByteArray grant = "grant_type=password&username=guest%40latchkey.test"
+                             "&password=Guest-2026%21";
+    QCOMPARE(form(QStringLiteral("/oauth/token"), grant + "&client_id=my-app").status, 200);
+    QCOMPARE(form(QStringLiteral("/oauth/token"), grant + "&client_id=latchkey-demo").status, 200);
+    // HTTP Basic with the client id and an empty secret (RFC 6749 §2.3.1).
+    QCOMPARE(form(QStringLiteral("/oauth/token"), grant,
+                 { { "Authorization", "Basic " + QByteArray("my-app:").toBase64() } })
+                 .status,
+        200);
+    const Response wrongBasic = form(QStringLiteral("/oauth/token"), grant,
+        { { "Authorization", "Basic " + QByteArray("other:").toBase64() } });
+    QCOMPARE(wrongBasic.status, 401);
+    QCOMPARE(wrongBasic.json().value(QLatin1String("error")).toString(),
+        QStringLiteral("invalid_client"));
+    QVERIFY(wrongBasic.header("WWW-Authenticate").startsWith("Basic"));
+    // '+' in a form value is a space: "a+b" is not a known client.
+    QCOMPARE(form(QStringLiteral("/oauth/token"), grant + "&client_id=my+app").status, 401);
+
+    ServerConfig parsed;
+    QString error;
+    bool exitEarly = false;
+    QVERIFY(parsed.parse(
+        { QStringLiteral("latchkey-server"), QStringLiteral("--oauth-client"), QStringLiteral("a"),
+            QStringLiteral("--oauth-client"), QStringLiteral("b") },
+        &error, &exitEarly));
+    QCOMPARE(parsed.oauthClients,
+        QStringList({ QStringLiteral("latchkey-demo"), QStringLiteral("a"), QStringLiteral("b") }));
+}
+
+void tst_Server::oauth2Revoke()
+{
+    const Tokens tokens = signIn();
+    const Tokens other = signIn();
+    const QString revoke = QStringLiteral("/oauth/revoke");
+    const Response r = form(revoke,
+        "token=" + tokens.refresh.toLatin1()
+            + "&token_type_hint=refresh_token&client_id=latchkey-demo");
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.header("Cache-Control"), QByteArrayLiteral("no-store"));
+    QCOMPARE(refreshWith(tokens.refresh).status, 401);
+    QCOMPARE(refreshWith(other.refresh).status, 200);
+    // Unknown tokens, access tokens and repeats: still 200 (RFC 7009 §2.2).
+    QCOMPARE(form(revoke, "token=unknown&client_id=latchkey-demo").status, 200);
+    QCOMPARE(
+        form(revoke, "token=" + tokens.access.toLatin1() + "&client_id=latchkey-demo").status, 200);
+    QCOMPARE(form(revoke, "token=" + tokens.refresh.toLatin1() + "&client_id=latchkey-demo").status,
+        200);
+    const Response noToken = form(revoke, "client_id=latchkey-demo");
+    QCOMPARE(noToken.status, 400);
+    QCOMPARE(
+        noToken.json().value(QLatin1String("error")).toString(), QStringLiteral("invalid_request"));
+    const Response noClient = form(revoke, "token=" + other.refresh.toLatin1());
+    QCOMPARE(noClient.status, 401);
+    QCOMPARE(
+        noClient.json().value(QLatin1String("error")).toString(), QStringLiteral("invalid_client"));
+}
+
+void tst_Server::oauth2LockoutAndRateLimit()
+{
+    ServerConfig config = testConfig();
+    config.loginRateLimit = 7;
+    QVERIFY(startServer(config));
+    const QByteArray wrong = "grant_type=password&username=guest%40latchkey.test&password=x"
+                             "&client_id=latchkey-demo";
+    for (int i = 0; i < 5; ++i)
+        QCOMPARE(form(QStringLiteral("/oauth/token"), wrong).status, 400);
+    const Response locked = form(QStringLiteral("/oauth/token"),
+        "grant_type=password&username=guest%40latchkey.test&password=Guest-2026%21"
+        "&client_id=latchkey-demo");
+    QCOMPARE(locked.status, 400);
+    QCOMPARE(
+        locked.json().value(QLatin1String("error")).toString(), QStringLiteral("invalid_grant"));
+    QVERIFY(locked.json()
+                .value(QLatin1String("error_description"))
+                .toString()
+                .startsWith(QLatin1String("Account locked until ")));
+    QVERIFY(QDateTime::fromString(
+        locked.json().value(QLatin1String("locked_until")).toString(), Qt::ISODate)
+                .isValid());
+    QCOMPARE(metric("latchkey_logins_total{result=\"locked\"}"), 1.0);
+    QCOMPARE(form(QStringLiteral("/oauth/token"), wrong).status, 400); // the 7th attempt
+    const Response limited = form(QStringLiteral("/oauth/token"), wrong);
+    QCOMPARE(limited.status, 429);
+    QVERIFY(limited.header("Retry-After").toInt() > 0);
+    QCOMPARE(limited.json().value(QLatin1String("error")).toString(),
+        QStringLiteral("temporarily_unavailable"));
+    QCOMPARE(metric("latchkey_logins_total{result=\"rate_limited\"}"), 1.0);
+}
+
+void tst_Server::oauth2DialectHasNoNativeAuthRoutes()
+{
+    ServerConfig config = testConfig();
+    config.dialect = QStringLiteral("oauth2");
+    m_server.reset();
+    QVERIFY(startServer(config));
+    QCOMPARE(login(guestEmail, guestPassword).status, 404);
+    const Response r = form(QStringLiteral("/oauth/token"),
+        "grant_type=password&username=guest%40latchkey.test&password=Guest-2026%21"
+        "&client_id=latchkey-demo");
+    QCOMPARE(r.status, 200);
+    const QString access = r.json().value(QLatin1String("access_token")).toString();
+    QCOMPARE(get(QStringLiteral("/api/bookings"), access).status, 200);
+    QCOMPARE(get(QStringLiteral("/api/bookings")).status, 401);
 }
 
 QTEST_GUILESS_MAIN(tst_Server)
