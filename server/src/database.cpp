@@ -32,6 +32,12 @@ UserRecord userFromQuery(const QSqlQuery &q)
     return u;
 }
 
+// QtSql binds a null QString as SQL NULL; the text columns are NOT NULL.
+QString notNull(const QString &text)
+{
+    return text.isNull() ? QStringLiteral("") : text;
+}
+
 const QString userColumns = QStringLiteral(
     "id, email, first_name, last_name, roles, password_hash, salt, iterations, failed_logins, "
     "locked_until, username");
@@ -248,14 +254,14 @@ qint64 Database::insertUser(const UserRecord &user)
         "INSERT INTO users (email, first_name, last_name, roles, password_hash, salt, iterations, "
         "created_at, username) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     q.addBindValue(user.email);
-    q.addBindValue(user.firstName);
-    q.addBindValue(user.lastName);
+    q.addBindValue(notNull(user.firstName));
+    q.addBindValue(notNull(user.lastName));
     q.addBindValue(user.roles.join(QLatin1Char(',')));
     q.addBindValue(QString::fromLatin1(user.passwordHash.toHex()));
     q.addBindValue(QString::fromLatin1(user.salt.toHex()));
     q.addBindValue(user.iterations);
     q.addBindValue(QDateTime::currentMSecsSinceEpoch());
-    q.addBindValue(user.username.isEmpty() ? QStringLiteral("") : user.username); // not NULL
+    q.addBindValue(notNull(user.username));
     if (!q.exec()) { // a UNIQUE violation is an expected outcome, not worth a warning
         qCDebug(lcServer) << "insert user:" << q.lastError().text();
         return 0;
@@ -267,8 +273,8 @@ bool Database::updateUserNames(qint64 id, const QString &firstName, const QStrin
 {
     QSqlQuery q
         = prepare(QStringLiteral("UPDATE users SET first_name = ?, last_name = ? WHERE id = ?"));
-    q.addBindValue(firstName);
-    q.addBindValue(lastName);
+    q.addBindValue(notNull(firstName));
+    q.addBindValue(notNull(lastName));
     q.addBindValue(id);
     return exec(q);
 }
@@ -286,7 +292,7 @@ bool Database::setLoginFailures(qint64 id, int failedLogins, qint64 lockedUntilM
 bool Database::setUsername(qint64 id, const QString &username)
 {
     QSqlQuery q = prepare(QStringLiteral("UPDATE users SET username = ? WHERE id = ?"));
-    q.addBindValue(username.isEmpty() ? QStringLiteral("") : username);
+    q.addBindValue(notNull(username));
     q.addBindValue(id);
     return exec(q);
 }
@@ -343,10 +349,10 @@ qint64 Database::insertApiKey(const ApiKeyRecord &key)
         "INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, created_at, expires_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)"));
     q.addBindValue(key.userId);
-    q.addBindValue(key.name);
-    q.addBindValue(key.prefix);
+    q.addBindValue(notNull(key.name));
+    q.addBindValue(notNull(key.prefix));
     q.addBindValue(QString::fromLatin1(key.keyHash));
-    q.addBindValue(key.scopes.join(QLatin1Char(' ')));
+    q.addBindValue(notNull(key.scopes.join(QLatin1Char(' '))));
     q.addBindValue(key.createdAtMs);
     q.addBindValue(key.expiresAtMs);
     if (!exec(q))

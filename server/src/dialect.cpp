@@ -1,6 +1,7 @@
 #include "dialect.h"
 
 #include "authservice.h"
+#include "innhoteldialect.h"
 #include "latchkeydialect.h"
 
 #include <QJsonArray>
@@ -16,13 +17,15 @@ QJsonObject Dialect::accessClaims(const UserRecord &user) const
 
 QStringList Dialect::availableNames()
 {
-    return { QStringLiteral("latchkey"), QStringLiteral("oauth2") };
+    return { QStringLiteral("latchkey"), QStringLiteral("innhotel"), QStringLiteral("oauth2") };
 }
 
 std::unique_ptr<Dialect> Dialect::create(const QString &name, AuthService &auth, Metrics &metrics)
 {
     if (name == QLatin1String("latchkey"))
         return std::make_unique<LatchkeyDialect>(auth, metrics);
+    if (name == QLatin1String("innhotel"))
+        return std::make_unique<InnHotelDialect>(auth, metrics);
     if (name == QLatin1String("oauth2"))
         return std::make_unique<LatchkeyDialect>(auth, metrics, LatchkeyDialect::Flavor::OAuth2);
     return nullptr;

@@ -62,6 +62,28 @@ QByteArray bearerToken(const QHttpServerRequest &request)
     return header.mid(space + 1).trimmed();
 }
 
+bool stringField(const QJsonObject &body, const char *name, QString *out)
+{
+    const QJsonValue value = body.value(QLatin1String(name));
+    if (!value.isString() || value.toString().isEmpty())
+        return false;
+    *out = value.toString();
+    return true;
+}
+
+bool optionalString(const QJsonObject &body, const char *name, QString *out)
+{
+    const QJsonValue value = body.value(QLatin1String(name));
+    if (value.isUndefined() || value.isNull()) {
+        out->clear();
+        return true;
+    }
+    if (!value.isString())
+        return false;
+    *out = value.toString();
+    return true;
+}
+
 QByteArray methodName(int method)
 {
     switch (QHttpServerRequest::Method(method)) {

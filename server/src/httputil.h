@@ -29,4 +29,9 @@ QByteArray bearerToken(const QHttpServerRequest &request);
 
 QByteArray methodName(int method); // a QHttpServerRequest::Method value
 
+// A string field that is present and non-empty.
+bool stringField(const QJsonObject &body, const char *name, QString *out);
+// An optional string field: absent or null gives an empty string; false for another type.
+bool optionalString(const QJsonObject &body, const char *name, QString *out);
+
 } // namespace HttpUtil

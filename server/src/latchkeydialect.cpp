@@ -305,29 +305,34 @@ QHttpServerResponse LatchkeyDialect::createBooking(
         return HttpUtil::message(Status::BadRequest, malformedJson);
     BookingRecord booking;
     booking.userId = user.id;
-    booking.hotel = body->value(QLatin1String("hotel")).toString().trimmed();
-    booking.checkIn
-        = QDate::fromString(body->value(QLatin1String("checkIn")).toString(), Qt::ISODate);
-    booking.checkOut
-        = QDate::fromString(body->value(QLatin1String("checkOut")).toString(), Qt::ISODate);
-    const QJsonValue guests = body->value(QLatin1String("guests"));
-    const double g = guests.toDouble(-1);
-    if (booking.hotel.isEmpty() || booking.hotel.size() > 200)
-        return HttpUtil::message(
-            Status::BadRequest, QStringLiteral("hotel must be a string of 1 to 200 characters."));
-    if (!booking.checkIn.isValid() || !booking.checkOut.isValid()
-        || booking.checkOut <= booking.checkIn)
-        return HttpUtil::message(Status::BadRequest,
-            QStringLiteral("checkIn and checkOut must be YYYY-MM-DD dates, "
-                           "checkOut after checkIn."));
-    if (!guests.isDouble() || g != double(int(g)) || g < 1 || g > 20)
-        return HttpUtil::message(
-            Status::BadRequest, QStringLiteral("guests must be an integer from 1 to 20."));
-    booking.guests = int(g);
+    const QString error = parseBooking(*body, &booking);
+    if (!error.isEmpty())
+        return HttpUtil::message(Status::BadRequest, error);
     booking.id = m_auth.database().insertBooking(booking);
     if (booking.id == 0)
         return HttpUtil::message(Status::InternalServerError, QStringLiteral("Booking failed."));
     return HttpUtil::json({ { QStringLiteral("booking"), bookingJson(booking) } }, Status::Created);
+}
+
+QString LatchkeyDialect::parseBooking(const QJsonObject &body, BookingRecord *booking)
+{
+    booking->hotel = body.value(QLatin1String("hotel")).toString().trimmed();
+    booking->checkIn
+        = QDate::fromString(body.value(QLatin1String("checkIn")).toString(), Qt::ISODate);
+    booking->checkOut
+        = QDate::fromString(body.value(QLatin1String("checkOut")).toString(), Qt::ISODate);
+    const QJsonValue guests = body.value(QLatin1String("guests"));
+    const double g = guests.toDouble(-1);
+    if (booking->hotel.isEmpty() || booking->hotel.size() > 200)
+        return QStringLiteral("hotel must be a string of 1 to 200 characters.");
+    if (!booking->checkIn.isValid() || !booking->checkOut.isValid()
+        || booking->checkOut <= booking->checkIn)
+        return QStringLiteral("checkIn and checkOut must be YYYY-MM-DD dates, checkOut after "
+                              "checkIn.");
+    if (!guests.isDouble() || g != double(int(g)) || g < 1 || g > 20)
+        return QStringLiteral("guests must be an integer from 1 to 20.");
+    booking->guests = int(g);
+    return {};
 }
 
 QHttpServerResponse LatchkeyDialect::adminUsers(const QHttpServerRequest &, const UserRecord &user)

@@ -21,6 +21,8 @@ public:
     static QJsonObject userJson(const UserRecord &user);
     static QJsonObject bookingJson(const BookingRecord &booking);
     static QHttpServerResponse passwordPolicyError(const QStringList &requirements);
+    // Fills *booking from {hotel, checkIn, checkOut, guests}; the error text when invalid.
+    static QString parseBooking(const QJsonObject &body, BookingRecord *booking);
 
 private:
     QHttpServerResponse registerUser(const QHttpServerRequest &request);

@@ -113,7 +113,7 @@ struct Wire
     QString changePasswordPath;
     QByteArray changePasswordVerb = "POST";
     QString currentField, newField;
-    QString messagePointer; // of error answers
+    QStringList messagePointers; // of error answers: the first one present
     int lockedStatus = 423;
     QString lockedUntilPointer; // empty: the dialect has none
     QString retryAfterPointer;
@@ -138,13 +138,40 @@ Wire wireFor(const QString &dialect)
         w.changePasswordPath = QStringLiteral("/api/user/change-password");
         w.currentField = QStringLiteral("current_password");
         w.newField = QStringLiteral("new_password");
-        w.messagePointer = QStringLiteral("/message");
+        w.messagePointers = { QStringLiteral("/message") };
         w.lockedUntilPointer = QStringLiteral("/locked_until");
         w.retryAfterPointer = QStringLiteral("/retry_after");
         w.protectedGet = QStringLiteral("/api/bookings");
         w.echo = QStringLiteral("/api/echo");
+    } else if (dialect == QLatin1String("innhotel")) {
+        w.loginPath = QStringLiteral("/api/auth/login");
+        w.accessPointer = QStringLiteral("/accessToken");
+        w.refreshCookie = QByteArrayLiteral("refreshToken");
+        w.refreshPath = QStringLiteral("/api/auth/refresh");
+        w.logoutPath = QStringLiteral("/api/auth/logout");
+        w.logoutStatus = 200;
+        w.registerPath = QStringLiteral("/api/auth/register");
+        w.requirementsPointer = QStringLiteral("/errors/Password");
+        w.changePasswordPath = QStringLiteral("/api/auth/change-password");
+        w.currentField = QStringLiteral("currentPassword");
+        w.newField = QStringLiteral("newPassword");
+        w.messagePointers = { QStringLiteral("/message"), QStringLiteral("/title") };
+        w.lockedUntilPointer = QStringLiteral("/lockedUntil");
+        w.retryAfterPointer = QStringLiteral("/retryAfter");
+        w.protectedGet = QStringLiteral("/api/reservations");
+        w.echo = QStringLiteral("/api/echo");
     }
     return w;
+}
+
+QString messageOf(const Wire &wire, const QJsonObject &body)
+{
+    for (const QString &pointer : wire.messagePointers) {
+        const QJsonValue value = at(body, pointer);
+        if (value.isString() && !value.toString().isEmpty())
+            return value.toString();
+    }
+    return {};
 }
 
 const QString guestEmail = QStringLiteral("guest@latchkey.test");
@@ -222,6 +249,8 @@ private slots:
     void dialectChangePassword();
     void dialectOAuth2Grants_data() { dialectRows(); }
     void dialectOAuth2Grants();
+
+    void innhotelWireFormat();
 
     void lockoutCountsOnlyFailuresWithinTheWindow();
     void lockoutExpires();
@@ -1080,7 +1109,7 @@ void tst_Server::garbageOnTheSocketDoesNotCrash()
 void tst_Server::dialectRows()
 {
     QTest::addColumn<Wire>("wire");
-    for (const char *name : { "latchkey" })
+    for (const char *name : { "latchkey", "innhotel" })
         QTest::newRow(name) << wireFor(QLatin1String(name));
 }
 
@@ -1162,7 +1191,7 @@ void tst_Server::dialectLogin()
 
     const Response bad = loginWith(wire, guestEmail, QStringLiteral("Wrong-2026!"));
     QCOMPARE(bad.status, 401);
-    QVERIFY(!at(bad.json(), wire.messagePointer).toString().isEmpty());
+    QVERIFY(!messageOf(wire, bad.json()).isEmpty());
     QCOMPARE(loginWith(wire, QStringLiteral("nobody@latchkey.test"), guestPassword).body, bad.body);
 }
 
@@ -1180,7 +1209,7 @@ void tst_Server::dialectRefreshRotates()
     QCOMPARE(refreshWire(wire, first.refresh).status, 401);
     const Response missing = send("POST", wire.refreshPath);
     QCOMPARE(missing.status, 401);
-    QVERIFY(!at(missing.json(), wire.messagePointer).toString().isEmpty());
+    QVERIFY(!messageOf(wire, missing.json()).isEmpty());
 }
 
 void tst_Server::dialectReuseRevokesFamily()
@@ -1220,7 +1249,7 @@ void tst_Server::dialectProtectedRoutes()
     QCOMPARE(none.status, 401);
     QVERIFY2(none.header("WWW-Authenticate").startsWith("Bearer"),
         none.header("WWW-Authenticate").constData());
-    QVERIFY(!at(none.json(), wire.messagePointer).toString().isEmpty());
+    QVERIFY(!messageOf(wire, none.json()).isEmpty());
     const Response garbage = get(wire.protectedGet, QStringLiteral("x.y.z"));
     QCOMPARE(garbage.status, 401);
     QVERIFY(garbage.header("WWW-Authenticate").contains("error=\"invalid_token\""));
@@ -1250,7 +1279,7 @@ void tst_Server::dialectLockout()
         QCOMPARE(loginWith(wire, guestEmail, QStringLiteral("Wrong-2026!")).status, 401);
     const Response locked = loginWith(wire, guestEmail, guestPassword);
     QCOMPARE(locked.status, wire.lockedStatus);
-    QVERIFY(!at(locked.json(), wire.messagePointer).toString().isEmpty());
+    QVERIFY(!messageOf(wire, locked.json()).isEmpty());
     if (!wire.lockedUntilPointer.isEmpty()) {
         const QDateTime until = QDateTime::fromString(
             at(locked.json(), wire.lockedUntilPointer).toString(), Qt::ISODate);
@@ -1278,7 +1307,7 @@ void tst_Server::dialectRateLimit()
     const Response limited = loginWith(wire, managerEmail, managerPassword);
     QCOMPARE(limited.status, 429);
     QCOMPARE(limited.header("Retry-After"), QByteArrayLiteral("50")); // the first attempt ages out
-    QVERIFY(!at(limited.json(), wire.messagePointer).toString().isEmpty());
+    QVERIFY(!messageOf(wire, limited.json()).isEmpty());
     if (!wire.retryAfterPointer.isEmpty())
         QCOMPARE(at(limited.json(), wire.retryAfterPointer).toInt(), 50);
     QCOMPARE(metric("latchkey_logins_total{result=\"rate_limited\"}"), 1.0);
@@ -1296,7 +1325,7 @@ void tst_Server::dialectPasswordPolicy()
     weak.insert(QStringLiteral("password"), QStringLiteral("abcdefghij"));
     const Response r = post(wire.registerPath, weak);
     QCOMPARE(r.status, 400);
-    QVERIFY(!at(r.json(), wire.messagePointer).toString().isEmpty());
+    QVERIFY(!messageOf(wire, r.json()).isEmpty());
     QCOMPARE(at(r.json(), wire.requirementsPointer).toArray(),
         QJsonArray({ QStringLiteral("Must contain uppercase letters"),
             QStringLiteral("Must contain numbers"),
@@ -1328,7 +1357,7 @@ void tst_Server::dialectChangePassword()
     const Response wrong
         = change(QStringLiteral("Wrong-2026!"), QStringLiteral("New-Pass-2027!"), auth);
     QCOMPARE(wrong.status, 400);
-    QVERIFY(!at(wrong.json(), wire.messagePointer).toString().isEmpty());
+    QVERIFY(!messageOf(wire, wrong.json()).isEmpty());
     const Response weak = change(guestPassword, QStringLiteral("short"), auth);
     QCOMPARE(weak.status, 400);
     QVERIFY(at(weak.json(), wire.requirementsPointer)
@@ -1377,6 +1406,82 @@ void tst_Server::dialectOAuth2Grants()
             "grant_type=refresh_token&client_id=latchkey-demo&refresh_token=" + next.toLatin1())
             .status,
         400);
+}
+
+// ---- dialect specifics ---------------------------------------------------------------------
+
+QJsonObject claimsOf(const QString &jwt)
+{
+    return QJsonDocument::fromJson(b64UrlDecode(jwt.toLatin1().split('.').value(1))).object();
+}
+
+void tst_Server::innhotelWireFormat()
+{
+    const Wire wire = wireFor(QStringLiteral("innhotel"));
+    QVERIFY(startDialect(wire, testConfig()));
+    const Response r = loginWith(wire, guestEmail, guestPassword);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json().keys(),
+        QStringList(
+            { QStringLiteral("accessToken"), QStringLiteral("email"), QStringLiteral("roles") }));
+    QCOMPARE(r.json().value(QLatin1String("email")).toString(), guestEmail);
+    QCOMPARE(
+        r.json().value(QLatin1String("roles")).toArray(), QJsonArray { QStringLiteral("User") });
+    const QByteArray cookie = r.header("Set-Cookie");
+    QVERIFY2(cookie.contains("; expires=") && cookie.contains("; path=/")
+            && cookie.contains("; samesite=strict") && cookie.endsWith("; httponly"),
+        cookie.constData());
+    const QString access = tokensOf(wire, r).access;
+    QCOMPARE(claimsOf(access).value(QLatin1String("role")).toString(), QStringLiteral("User"));
+    QVERIFY(!claimsOf(access).contains(QLatin1String("permissions")));
+
+    const Response none = get(QStringLiteral("/api/reservations"));
+    QCOMPARE(none.json(),
+        QJsonObject({ { QStringLiteral("status"), 401 },
+            { QStringLiteral("message"),
+                QStringLiteral("Unauthorized: authentication is required.") } }));
+    const Response missing = send("POST", wire.refreshPath);
+    QCOMPARE(missing.json().value(QLatin1String("message")).toString(),
+        QStringLiteral("Refresh token is required."));
+    QCOMPARE(loginWith(wire, guestEmail, QStringLiteral("x"))
+                 .json()
+                 .value(QLatin1String("message"))
+                 .toString(),
+        QStringLiteral("Invalid Credentials"));
+
+    // Reservations are the guest's bookings.
+    const Response list = get(QStringLiteral("/api/reservations"), access);
+    QCOMPARE(list.json().value(QLatin1String("totalCount")).toInt(), 2);
+    QCOMPARE(get(QStringLiteral("/api/employees"), access).status, 403);
+    const QString admin = tokensOf(wire, loginWith(wire, managerEmail, managerPassword)).access;
+    QCOMPARE(claimsOf(admin).value(QLatin1String("role")).toString(), QStringLiteral("Admin"));
+    QCOMPARE(get(QStringLiteral("/api/employees"), admin)
+                 .json()
+                 .value(QLatin1String("totalCount"))
+                 .toInt(),
+        2);
+    QCOMPARE(get(QStringLiteral("/api/auth/me"), access)
+                 .json()
+                 .value(QLatin1String("firstName"))
+                 .toString(),
+        QStringLiteral("Grace"));
+
+    // Logout needs the bearer (and the cookie).
+    const Tokens tokens = tokensOf(wire, loginWith(wire, guestEmail, guestPassword));
+    QCOMPARE(send("POST", wire.logoutPath, {},
+                 { { "Cookie", "refreshToken=" + tokens.refresh.toLatin1() } })
+                 .status,
+        401);
+    QCOMPARE(send("POST", wire.logoutPath, {},
+                 { { "Authorization", "Bearer " + tokens.access.toLatin1() } })
+                 .status,
+        400);
+    const Response weak = post(QStringLiteral("/api/auth/register"),
+        { { QStringLiteral("email"), QStringLiteral("a@b.test") },
+            { QStringLiteral("password"), QStringLiteral("x") } });
+    QCOMPARE(weak.header("Content-Type"), QByteArrayLiteral("application/problem+json"));
+    QCOMPARE(weak.json().value(QLatin1String("title")).toString(),
+        QStringLiteral("One or more validation errors occurred."));
 }
 
 // ---- lockout and rate limit ----------------------------------------------------------------
