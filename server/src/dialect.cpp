@@ -3,6 +3,7 @@
 #include "authservice.h"
 #include "innhoteldialect.h"
 #include "latchkeydialect.h"
+#include "schedulemanagerdialect.h"
 
 #include <QJsonArray>
 
@@ -17,7 +18,8 @@ QJsonObject Dialect::accessClaims(const UserRecord &user) const
 
 QStringList Dialect::availableNames()
 {
-    return { QStringLiteral("latchkey"), QStringLiteral("innhotel"), QStringLiteral("oauth2") };
+    return { QStringLiteral("latchkey"), QStringLiteral("innhotel"),
+        QStringLiteral("schedule-manager"), QStringLiteral("oauth2") };
 }
 
 std::unique_ptr<Dialect> Dialect::create(const QString &name, AuthService &auth, Metrics &metrics)
@@ -26,6 +28,8 @@ std::unique_ptr<Dialect> Dialect::create(const QString &name, AuthService &auth,
         return std::make_unique<LatchkeyDialect>(auth, metrics);
     if (name == QLatin1String("innhotel"))
         return std::make_unique<InnHotelDialect>(auth, metrics);
+    if (name == QLatin1String("schedule-manager"))
+        return std::make_unique<ScheduleManagerDialect>(auth, metrics);
     if (name == QLatin1String("oauth2"))
         return std::make_unique<LatchkeyDialect>(auth, metrics, LatchkeyDialect::Flavor::OAuth2);
     return nullptr;

@@ -160,6 +160,24 @@ Wire wireFor(const QString &dialect)
         w.retryAfterPointer = QStringLiteral("/retryAfter");
         w.protectedGet = QStringLiteral("/api/reservations");
         w.echo = QStringLiteral("/api/echo");
+    } else if (dialect == QLatin1String("schedule-manager")) {
+        w.loginPath = QStringLiteral("/api/auth/login");
+        w.accessPointer = QStringLiteral("/access_token");
+        w.refreshCookie = QByteArrayLiteral("refresh_token");
+        w.refreshPath = QStringLiteral("/api/auth/refresh");
+        w.logoutPath = QStringLiteral("/api/auth/logout");
+        w.logoutStatus = 200;
+        w.registerPath = QStringLiteral("/api/auth/register");
+        w.requirementsPointer = QStringLiteral("/requirements");
+        w.changePasswordPath = QStringLiteral("/api/auth/change-password");
+        w.currentField = QStringLiteral("current_password");
+        w.newField = QStringLiteral("new_password");
+        w.messagePointers
+            = { QStringLiteral("/detail"), QStringLiteral("/message"), QStringLiteral("/error") };
+        w.lockedUntilPointer = QStringLiteral("/locked_until");
+        w.retryAfterPointer = QStringLiteral("/retry_after");
+        w.protectedGet = QStringLiteral("/api/employees");
+        w.echo = QStringLiteral("/api/echo");
     }
     return w;
 }
@@ -251,6 +269,8 @@ private slots:
     void dialectOAuth2Grants();
 
     void innhotelWireFormat();
+    void scheduleManagerWireFormat();
+    void scheduleManagerRateLimitHeaders();
 
     void lockoutCountsOnlyFailuresWithinTheWindow();
     void lockoutExpires();
@@ -1109,7 +1129,7 @@ void tst_Server::garbageOnTheSocketDoesNotCrash()
 void tst_Server::dialectRows()
 {
     QTest::addColumn<Wire>("wire");
-    for (const char *name : { "latchkey", "innhotel" })
+    for (const char *name : { "latchkey", "innhotel", "schedule-manager" })
         QTest::newRow(name) << wireFor(QLatin1String(name));
 }
 
@@ -1482,6 +1502,102 @@ void tst_Server::innhotelWireFormat()
     QCOMPARE(weak.header("Content-Type"), QByteArrayLiteral("application/problem+json"));
     QCOMPARE(weak.json().value(QLatin1String("title")).toString(),
         QStringLiteral("One or more validation errors occurred."));
+}
+
+void tst_Server::scheduleManagerWireFormat()
+{
+    const Wire wire = wireFor(QStringLiteral("schedule-manager"));
+    QVERIFY(startDialect(wire, testConfig()));
+    const Response r = loginWith(wire, managerEmail, managerPassword);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json().keys(),
+        QStringList({ QStringLiteral("access_token"), QStringLiteral("token_type"),
+            QStringLiteral("user") }));
+    QCOMPARE(r.json().value(QLatin1String("token_type")).toString(), QStringLiteral("bearer"));
+    QCOMPARE(r.json().value(QLatin1String("user")).toObject(),
+        QJsonObject({ { QStringLiteral("email"), managerEmail },
+            { QStringLiteral("role"), QStringLiteral("manager") } }));
+    const QJsonObject claims = claimsOf(tokensOf(wire, r).access);
+    QCOMPARE(claims.value(QLatin1String("role")).toString(), QStringLiteral("manager"));
+    const QJsonArray permissions = claims.value(QLatin1String("permissions")).toArray();
+    QCOMPARE(permissions.size(), 17);
+    QVERIFY(permissions.contains(QStringLiteral("schedule:optimize")));
+    QVERIFY(permissions.contains(QStringLiteral("rules:delete")));
+    const Tokens manager = tokensOf(wire, r);
+    QCOMPARE(get(QStringLiteral("/api/employees"), manager.access)
+                 .json()
+                 .value(QLatin1String("total"))
+                 .toInt(),
+        2);
+
+    const Tokens employee = tokensOf(wire, loginWith(wire, guestEmail, guestPassword));
+    const QJsonObject employeeClaims = claimsOf(employee.access);
+    QCOMPARE(employeeClaims.value(QLatin1String("role")).toString(), QStringLiteral("employee"));
+    QCOMPARE(employeeClaims.value(QLatin1String("permissions")).toArray(),
+        QJsonArray({ QStringLiteral("employees:read_own"), QStringLiteral("schedules:read_own"),
+            QStringLiteral("notifications:read_own"),
+            QStringLiteral("notifications:update_own") }));
+    QCOMPARE(get(QStringLiteral("/api/employees"), employee.access)
+                 .json()
+                 .value(QLatin1String("total"))
+                 .toInt(),
+        1);
+
+    const Response refreshed = refreshWire(wire, employee.refresh);
+    QCOMPARE(refreshed.json().keys(),
+        QStringList({ QStringLiteral("access_token"), QStringLiteral("message") }));
+    QCOMPARE(refreshed.json().value(QLatin1String("message")).toString(),
+        QStringLiteral("Token refreshed successfully"));
+
+    QCOMPARE(get(QStringLiteral("/api/employees")).json().value(QLatin1String("detail")).toString(),
+        QStringLiteral("Not authenticated"));
+    QCOMPARE(post(QStringLiteral("/test/expire-access-tokens"), {}).status, 204);
+    QCOMPARE(get(QStringLiteral("/api/employees"), manager.access)
+                 .json()
+                 .value(QLatin1String("detail"))
+                 .toString(),
+        QStringLiteral("Token has expired"));
+    QCOMPARE(loginWith(wire, guestEmail, QStringLiteral("x")).json(),
+        QJsonObject({ { QStringLiteral("detail"), QStringLiteral("Invalid credentials") } }));
+    QCOMPARE(post(wire.loginPath, { { QStringLiteral("email"), guestEmail } }).status, 422);
+    // The seed's logout: the bearer alone is enough.
+    const Tokens again = tokensOf(wire, loginWith(wire, guestEmail, guestPassword));
+    QCOMPARE(send("POST", wire.logoutPath, {},
+                 { { "Authorization", "Bearer " + again.access.toLatin1() } })
+                 .status,
+        200);
+    QCOMPARE(send("POST", wire.logoutPath).status, 401);
+}
+
+void tst_Server::scheduleManagerRateLimitHeaders()
+{
+    const Wire wire = wireFor(QStringLiteral("schedule-manager"));
+    ServerConfig config = testConfig();
+    config.loginRateLimit = 5;
+    config.loginRateWindowSeconds = 300;
+    QVERIFY(startDialect(wire, config));
+    useTestClock();
+    const qint64 reset = (m_now + 300000 + 999) / 1000;
+    for (int i = 0; i < 5; ++i) {
+        const Response r
+            = loginWith(wire, guestEmail, i == 2 ? guestPassword : QStringLiteral("x"));
+        QCOMPARE(r.header("X-RateLimit-Limit"), QByteArrayLiteral("5"));
+        QCOMPARE(r.header("X-RateLimit-Remaining"), QByteArray::number(4 - i));
+        QCOMPARE(r.header("X-RateLimit-Reset"), QByteArray::number(reset));
+        m_now += 1000;
+    }
+    const Response limited = loginWith(wire, guestEmail, guestPassword);
+    QCOMPARE(limited.status, 429);
+    QCOMPARE(limited.header("X-RateLimit-Remaining"), QByteArrayLiteral("0"));
+    QCOMPARE(limited.header("Retry-After"), QByteArrayLiteral("295"));
+    QCOMPARE(limited.json(),
+        QJsonObject({ { QStringLiteral("detail"),
+                          QStringLiteral("Rate limit exceeded. Try again in 295 seconds.") },
+            { QStringLiteral("retry_after"), 295 } }));
+    // Off: no headers.
+    config.loginRateLimit = 0;
+    QVERIFY(startDialect(wire, config));
+    QVERIFY(loginWith(wire, guestEmail, guestPassword).header("X-RateLimit-Limit").isEmpty());
 }
 
 // ---- lockout and rate limit ----------------------------------------------------------------
