@@ -1,6 +1,7 @@
 #include "dialect.h"
 
 #include "authservice.h"
+#include "hotelreviewsdialect.h"
 #include "innhoteldialect.h"
 #include "latchkeydialect.h"
 #include "schedulemanagerdialect.h"
@@ -19,7 +20,8 @@ QJsonObject Dialect::accessClaims(const UserRecord &user) const
 QStringList Dialect::availableNames()
 {
     return { QStringLiteral("latchkey"), QStringLiteral("innhotel"),
-        QStringLiteral("schedule-manager"), QStringLiteral("oauth2") };
+        QStringLiteral("hotel-reviews"), QStringLiteral("schedule-manager"),
+        QStringLiteral("oauth2") };
 }
 
 std::unique_ptr<Dialect> Dialect::create(const QString &name, AuthService &auth, Metrics &metrics)
@@ -28,6 +30,8 @@ std::unique_ptr<Dialect> Dialect::create(const QString &name, AuthService &auth,
         return std::make_unique<LatchkeyDialect>(auth, metrics);
     if (name == QLatin1String("innhotel"))
         return std::make_unique<InnHotelDialect>(auth, metrics);
+    if (name == QLatin1String("hotel-reviews"))
+        return std::make_unique<HotelReviewsDialect>(auth, metrics);
     if (name == QLatin1String("schedule-manager"))
         return std::make_unique<ScheduleManagerDialect>(auth, metrics);
     if (name == QLatin1String("oauth2"))

@@ -178,6 +178,24 @@ Wire wireFor(const QString &dialect)
         w.retryAfterPointer = QStringLiteral("/retry_after");
         w.protectedGet = QStringLiteral("/api/employees");
         w.echo = QStringLiteral("/api/echo");
+    } else if (dialect == QLatin1String("hotel-reviews")) {
+        w.loginPath = QStringLiteral("/api/v1/auth/login");
+        w.accessPointer = QStringLiteral("/data/access_token");
+        w.refreshPointer = QStringLiteral("/data/refresh_token");
+        w.refreshPath = QStringLiteral("/api/v1/auth/refresh");
+        w.logoutPath = QStringLiteral("/api/v1/auth/logout");
+        w.logoutStatus = 200;
+        w.registerPath = QStringLiteral("/api/v1/auth/register");
+        w.registerExtra = { { QStringLiteral("username"), QStringLiteral("new_user") } };
+        w.requirementsPointer = QStringLiteral("/data/requirements");
+        w.changePasswordPath = QStringLiteral("/api/v1/user/change-password");
+        w.currentField = QStringLiteral("old_password");
+        w.newField = QStringLiteral("new_password");
+        w.messagePointers = { QStringLiteral("/message") };
+        w.lockedUntilPointer = QStringLiteral("/data/locked_until");
+        w.retryAfterPointer = QStringLiteral("/data/retry_after");
+        w.protectedGet = QStringLiteral("/api/v1/bookings");
+        w.echo = QStringLiteral("/api/v1/echo");
     }
     return w;
 }
@@ -271,6 +289,9 @@ private slots:
     void innhotelWireFormat();
     void scheduleManagerWireFormat();
     void scheduleManagerRateLimitHeaders();
+    void hotelReviewsWireFormat();
+    void hotelReviewsAdmin();
+    void hotelReviewsApiKeys();
 
     void lockoutCountsOnlyFailuresWithinTheWindow();
     void lockoutExpires();
@@ -1129,7 +1150,7 @@ void tst_Server::garbageOnTheSocketDoesNotCrash()
 void tst_Server::dialectRows()
 {
     QTest::addColumn<Wire>("wire");
-    for (const char *name : { "latchkey", "innhotel", "schedule-manager" })
+    for (const char *name : { "latchkey", "innhotel", "hotel-reviews", "schedule-manager" })
         QTest::newRow(name) << wireFor(QLatin1String(name));
 }
 
@@ -1598,6 +1619,205 @@ void tst_Server::scheduleManagerRateLimitHeaders()
     config.loginRateLimit = 0;
     QVERIFY(startDialect(wire, config));
     QVERIFY(loginWith(wire, guestEmail, guestPassword).header("X-RateLimit-Limit").isEmpty());
+}
+
+void tst_Server::hotelReviewsWireFormat()
+{
+    const Wire wire = wireFor(QStringLiteral("hotel-reviews"));
+    QVERIFY(startDialect(wire, testConfig()));
+    const Response r = loginWith(wire, guestEmail, guestPassword);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(
+        r.json().value(QLatin1String("message")).toString(), QStringLiteral("login successful"));
+    const QJsonObject data = r.json().value(QLatin1String("data")).toObject();
+    QCOMPARE(data.value(QLatin1String("expires_in")).toInt(), 900);
+    QCOMPARE(data.value(QLatin1String("user")).toObject(),
+        QJsonObject(
+            { { QStringLiteral("id"), 1 }, { QStringLiteral("username"), QStringLiteral("guest") },
+                { QStringLiteral("email"), guestEmail },
+                { QStringLiteral("first_name"), QStringLiteral("Grace") },
+                { QStringLiteral("last_name"), QStringLiteral("Guest") },
+                { QStringLiteral("roles"), QJsonArray { QStringLiteral("user") } } }));
+    QVERIFY(r.header("Set-Cookie").isEmpty()); // bodies only
+    const Tokens tokens = tokensOf(wire, r);
+    const QJsonObject claims = claimsOf(tokens.access);
+    QCOMPARE(claims.value(QLatin1String("roles")).toArray(), QJsonArray { QStringLiteral("user") });
+    QVERIFY(claims.value(QLatin1String("permissions"))
+                .toArray()
+                .contains(QStringLiteral("reviews:read")));
+
+    const Response refreshed = refreshWire(wire, tokens.refresh);
+    QCOMPARE(refreshed.json().value(QLatin1String("message")).toString(),
+        QStringLiteral("token refreshed successfully"));
+    QCOMPARE(at(refreshed.json(), QStringLiteral("/data/expires_in")).toInt(), 900);
+    const Tokens next = tokensOf(wire, refreshed);
+    const Headers auth { { "Authorization", "Bearer " + next.access.toLatin1() } };
+
+    // Profile read and update.
+    const Response profile = get(QStringLiteral("/api/v1/user/profile"), next.access);
+    QCOMPARE(at(profile.json(), QStringLiteral("/data/user/email")).toString(), guestEmail);
+    const Response updated = send("PUT", QStringLiteral("/api/v1/user/profile"),
+        json({ { QStringLiteral("first_name"), QStringLiteral("John") },
+            { QStringLiteral("last_name"), QStringLiteral("Smith") } }),
+        auth);
+    QCOMPARE(updated.status, 200);
+    QCOMPARE(at(updated.json(), QStringLiteral("/data/user/last_name")).toString(),
+        QStringLiteral("Smith"));
+    QCOMPARE(at(get(QStringLiteral("/api/v1/user/profile"), next.access).json(),
+                 QStringLiteral("/data/user/first_name"))
+                 .toString(),
+        QStringLiteral("John"));
+
+    // Register keeps the username; errors are {message, error}.
+    const Response created = post(QStringLiteral("/api/v1/auth/register"),
+        { { QStringLiteral("username"), QStringLiteral("john_doe") },
+            { QStringLiteral("email"), QStringLiteral("john@example.com") },
+            { QStringLiteral("password"), QStringLiteral("SecurePassword123!") },
+            { QStringLiteral("first_name"), QStringLiteral("John") },
+            { QStringLiteral("last_name"), QStringLiteral("Doe") } });
+    QCOMPARE(created.status, 201);
+    QCOMPARE(at(created.json(), QStringLiteral("/data/user/username")).toString(),
+        QStringLiteral("john_doe"));
+    const Response none = get(QStringLiteral("/api/v1/bookings"));
+    QCOMPARE(none.json().value(QLatin1String("error")).toString(), QStringLiteral("unauthorized"));
+    QCOMPARE(loginWith(wire, guestEmail, QStringLiteral("x")).json(),
+        QJsonObject({ { QStringLiteral("message"), QStringLiteral("invalid credentials") },
+            { QStringLiteral("error"), QStringLiteral("unauthorized") } }));
+    // Logout with the bearer alone is accepted (nothing to revoke), and needs some credential.
+    QCOMPARE(send("POST", wire.logoutPath, {}, auth).status, 200);
+    QCOMPARE(send("POST", wire.logoutPath).status, 401);
+}
+
+void tst_Server::hotelReviewsAdmin()
+{
+    const Wire wire = wireFor(QStringLiteral("hotel-reviews"));
+    QVERIFY(startDialect(wire, testConfig()));
+    const QString user = tokensOf(wire, loginWith(wire, guestEmail, guestPassword)).access;
+    const QString admin = tokensOf(wire, loginWith(wire, managerEmail, managerPassword)).access;
+    QCOMPARE(claimsOf(admin).value(QLatin1String("roles")).toArray(),
+        QJsonArray { QStringLiteral("admin") });
+    const Response denied = get(QStringLiteral("/api/v1/admin/users"), user);
+    QCOMPARE(denied.status, 403);
+    QCOMPARE(denied.json().value(QLatin1String("error")).toString(), QStringLiteral("forbidden"));
+    QCOMPARE(
+        at(get(QStringLiteral("/api/v1/admin/users"), admin).json(), QStringLiteral("/data/total"))
+            .toInt(),
+        2);
+    QCOMPARE(at(get(QStringLiteral("/api/v1/admin/users/1"), admin).json(),
+                 QStringLiteral("/data/user/email"))
+                 .toString(),
+        guestEmail);
+    QCOMPARE(get(QStringLiteral("/api/v1/admin/users/99"), admin).status, 404);
+    QCOMPARE(get(QStringLiteral("/api/v1/admin/users/abc"), admin).status, 404);
+
+    const Headers adminAuth { { "Authorization", "Bearer " + admin.toLatin1() } };
+    QCOMPARE(post(QStringLiteral("/api/v1/admin/users/1/roles"),
+                 { { QStringLiteral("role_id"), QStringLiteral("root") } }, adminAuth)
+                 .status,
+        400);
+    const Response assigned = post(QStringLiteral("/api/v1/admin/users/1/roles"),
+        { { QStringLiteral("role_id"), QStringLiteral("admin") } }, adminAuth);
+    QCOMPARE(assigned.status, 200);
+    QCOMPARE(at(assigned.json(), QStringLiteral("/data/user/roles")).toArray(),
+        QJsonArray { QStringLiteral("admin") });
+    // The next token of that user says so; the old one still carries the old claims.
+    const QString promoted = tokensOf(wire, loginWith(wire, guestEmail, guestPassword)).access;
+    QCOMPARE(claimsOf(promoted).value(QLatin1String("roles")).toArray(),
+        QJsonArray { QStringLiteral("admin") });
+    QCOMPARE(get(QStringLiteral("/api/v1/admin/users"), promoted).status, 200);
+    QCOMPARE(
+        get(QStringLiteral("/api/v1/admin/users"), user).status, 200); // roles come from the db
+    QCOMPARE(send("DELETE", QStringLiteral("/api/v1/admin/users")).status, 405);
+}
+
+void tst_Server::hotelReviewsApiKeys()
+{
+    const Wire wire = wireFor(QStringLiteral("hotel-reviews"));
+    QVERIFY(startDialect(wire, testConfig()));
+    const QString access = tokensOf(wire, loginWith(wire, guestEmail, guestPassword)).access;
+    const Headers auth { { "Authorization", "Bearer " + access.toLatin1() } };
+    const QString status = QStringLiteral("/api/v1/service/status");
+
+    const Response missing = get(status);
+    QCOMPARE(missing.status, 401);
+    QCOMPARE(missing.json().value(QLatin1String("message")).toString(),
+        QStringLiteral("API key required"));
+    QVERIFY(missing.header("WWW-Authenticate").startsWith("ApiKey"));
+    QCOMPARE(get(status, access).status, 401); // a bearer is not an API key
+
+    QCOMPARE(post(QStringLiteral("/api/v1/api-keys"),
+                 { { QStringLiteral("name"), QStringLiteral("k") } })
+                 .status,
+        401);
+    QCOMPARE(post(QStringLiteral("/api/v1/api-keys"),
+                 { { QStringLiteral("scopes"), QJsonArray() } }, auth)
+                 .status,
+        400);
+    QCOMPARE(post(QStringLiteral("/api/v1/api-keys"),
+                 { { QStringLiteral("name"), QStringLiteral("k") },
+                     { QStringLiteral("expires_at"), QStringLiteral("2001-01-01T00:00:00Z") } },
+                 auth)
+                 .status,
+        400);
+    const Response created = post(QStringLiteral("/api/v1/api-keys"),
+        { { QStringLiteral("name"), QStringLiteral("My API Key") },
+            { QStringLiteral("scopes"),
+                QJsonArray { QStringLiteral("reviews.read"), QStringLiteral("hotels.read") } },
+            { QStringLiteral("expires_at"), QStringLiteral("2099-12-31T23:59:59Z") } },
+        auth);
+    QCOMPARE(created.status, 201);
+    const QString key = at(created.json(), QStringLiteral("/data/key")).toString();
+    QVERIFY2(key.startsWith(QLatin1String("hr_")) && key.size() == 35, qPrintable(key));
+    const QJsonObject record = at(created.json(), QStringLiteral("/data/api_key")).toObject();
+    const int id = record.value(QLatin1String("id")).toInt();
+    QCOMPARE(record.value(QLatin1String("key_prefix")).toString(), key.left(7));
+    QCOMPARE(record.value(QLatin1String("expires_at")).toString(),
+        QStringLiteral("2099-12-31T23:59:59Z"));
+    QVERIFY(record.value(QLatin1String("last_used_at")).isNull());
+
+    const Response served = send("GET", status, {}, { { "X-API-Key", key.toLatin1() } });
+    QCOMPARE(served.status, 200);
+    QCOMPARE(at(served.json(), QStringLiteral("/data/api_key/name")).toString(),
+        QStringLiteral("My API Key"));
+    QCOMPARE(at(served.json(), QStringLiteral("/data/api_key/user_id")).toInt(), 1);
+    QCOMPARE(send("GET", status, {}, { { "X-API-Key", key.toLatin1() + 'x' } }).status, 401);
+
+    // Listed without the key itself; the key is stored only as a hash.
+    const Response list = get(QStringLiteral("/api/v1/api-keys"), access);
+    const QJsonArray keys = at(list.json(), QStringLiteral("/data/api_keys")).toArray();
+    QCOMPARE(keys.size(), 1);
+    QVERIFY(!list.body.contains(key.toLatin1()));
+    QVERIFY(!keys.at(0).toObject().value(QLatin1String("last_used_at")).isNull());
+    const auto stored = m_server->authService()->database().apiKeysOfUser(1);
+    QCOMPARE(stored.size(), 1);
+    QVERIFY(stored.first().keyHash != key.toLatin1());
+    QCOMPARE(stored.first().keyHash.size(), 64);
+
+    // Another user cannot delete it; its owner can, and then it stops working.
+    const QString other = tokensOf(wire, loginWith(wire, managerEmail, managerPassword)).access;
+    const QString path = QStringLiteral("/api/v1/api-keys/%1").arg(id);
+    QCOMPARE(send("DELETE", path, {}, { { "Authorization", "Bearer " + other.toLatin1() } }).status,
+        404);
+    QCOMPARE(send("DELETE", path, {}, auth).status, 200);
+    QCOMPARE(send("DELETE", path, {}, auth).status, 404);
+    QCOMPARE(send("GET", status, {}, { { "X-API-Key", key.toLatin1() } }).status, 401);
+    QCOMPARE(
+        at(get(QStringLiteral("/api/v1/api-keys"), access).json(), QStringLiteral("/data/api_keys"))
+            .toArray()
+            .size(),
+        0);
+
+    // An expired key is refused.
+    useTestClock();
+    const Response soon = post(QStringLiteral("/api/v1/api-keys"),
+        { { QStringLiteral("name"), QStringLiteral("soon") },
+            { QStringLiteral("expires_at"),
+                QDateTime::fromMSecsSinceEpoch(m_now + 60000, Qt::UTC).toString(Qt::ISODate) } },
+        auth);
+    const QByteArray soonKey = at(soon.json(), QStringLiteral("/data/key")).toString().toLatin1();
+    QCOMPARE(send("GET", status, {}, { { "X-API-Key", soonKey } }).status, 200);
+    m_now += 60000;
+    QCOMPARE(send("GET", status, {}, { { "X-API-Key", soonKey } }).status, 401);
 }
 
 // ---- lockout and rate limit ----------------------------------------------------------------
