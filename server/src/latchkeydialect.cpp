@@ -120,13 +120,14 @@ QHttpServerResponse LatchkeyDialect::registerUser(const QHttpServerRequest &requ
     if (!body)
         return HttpUtil::message(Status::BadRequest, malformedJson);
     RegisterRequest in;
-    if (!stringField(*body, "email", &in.email) || !stringField(*body, "password", &in.password)
-        || !stringField(*body, "firstName", &in.firstName)
-        || !stringField(*body, "lastName", &in.lastName)) {
-        return HttpUtil::message(Status::BadRequest,
-            QStringLiteral("email, password, firstName and lastName are "
-                           "required."));
-    }
+    in.namesOptional = true;
+    if (!stringField(*body, "email", &in.email) || !stringField(*body, "password", &in.password))
+        return HttpUtil::message(
+            Status::BadRequest, QStringLiteral("email and password are required."));
+    if (!HttpUtil::optionalString(*body, "firstName", &in.firstName)
+        || !HttpUtil::optionalString(*body, "lastName", &in.lastName))
+        return HttpUtil::message(
+            Status::BadRequest, QStringLiteral("firstName and lastName must be strings."));
     const RegisterResult result = m_auth.registerUser(in);
     switch (result.status) {
     case RegisterResult::Status::Created:

@@ -5,6 +5,7 @@
 #include "metrics.h"
 #include "ratelimiter.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -16,6 +17,7 @@
 #include <QTcpSocket>
 #include <QTemporaryFile>
 #include <QTest>
+#include <QUrlQuery>
 
 #include <memory>
 
@@ -132,8 +134,6 @@ Wire wireFor(const QString &dialect)
         w.refreshPath = QStringLiteral("/api/auth/refresh");
         w.logoutPath = QStringLiteral("/api/auth/logout");
         w.registerPath = QStringLiteral("/api/auth/register");
-        w.registerExtra = { { QStringLiteral("firstName"), QStringLiteral("Reg") },
-            { QStringLiteral("lastName"), QStringLiteral("Istered") } };
         w.requirementsPointer = QStringLiteral("/requirements");
         w.changePasswordPath = QStringLiteral("/api/user/change-password");
         w.currentField = QStringLiteral("current_password");
@@ -286,6 +286,8 @@ private slots:
     void dialectOAuth2Grants_data() { dialectRows(); }
     void dialectOAuth2Grants();
 
+    void profileDrivesTheServer_data();
+    void profileDrivesTheServer();
     void innhotelWireFormat();
     void scheduleManagerWireFormat();
     void scheduleManagerRateLimitHeaders();
@@ -588,7 +590,7 @@ void tst_Server::registerRejectsMissingFields()
 {
     const Response r = post(QStringLiteral("/api/auth/register"),
         { { QStringLiteral("email"), QStringLiteral("x@example.com") },
-            { QStringLiteral("password"), QStringLiteral("Zebra-Lamp-42") } });
+            { QStringLiteral("firstName"), QStringLiteral("X") } });
     QCOMPARE(r.status, 400);
     QVERIFY(!r.message().isEmpty());
     const Response bad = post(QStringLiteral("/api/auth/register"),
@@ -597,6 +599,19 @@ void tst_Server::registerRejectsMissingFields()
             { QStringLiteral("firstName"), QStringLiteral("A") },
             { QStringLiteral("lastName"), QStringLiteral("B") } });
     QCOMPARE(bad.status, 400);
+    const Response number = post(QStringLiteral("/api/auth/register"),
+        { { QStringLiteral("email"), QStringLiteral("n@example.com") },
+            { QStringLiteral("password"), QStringLiteral("Zebra-Lamp-42") },
+            { QStringLiteral("firstName"), 5 } });
+    QCOMPARE(number.status, 400);
+    // Names are optional: what the SDK's registerAccount(identity, password) sends.
+    const Response minimal = post(QStringLiteral("/api/auth/register"),
+        { { QStringLiteral("email"), QStringLiteral("m@example.com") },
+            { QStringLiteral("password"), QStringLiteral("Zebra-Lamp-42") } });
+    QCOMPARE(minimal.status, 201);
+    QCOMPARE(
+        minimal.json().value(QLatin1String("user")).toObject().value(QLatin1String("firstName")),
+        QJsonValue(QString()));
 }
 
 void tst_Server::refreshRotates()
@@ -1449,12 +1464,209 @@ void tst_Server::dialectOAuth2Grants()
         400);
 }
 
-// ---- dialect specifics ---------------------------------------------------------------------
-
 QJsonObject claimsOf(const QString &jwt)
 {
     return QJsonDocument::fromJson(b64UrlDecode(jwt.toLatin1().split('.').value(1))).object();
 }
+
+// ---- the SDK's built-in profiles against the dialects ----------------------------------------
+
+void tst_Server::profileDrivesTheServer_data()
+{
+    QTest::addColumn<QString>("profile");
+    QTest::addColumn<QString>("dialect");
+    for (const char *name : { "latchkey", "innhotel", "hotel-reviews", "schedule-manager" })
+        QTest::newRow(name) << QString::fromLatin1(name) << QString::fromLatin1(name);
+    QTest::newRow("oauth2 on latchkey") << QStringLiteral("oauth2") << QStringLiteral("latchkey");
+    QTest::newRow("oauth2 on oauth2") << QStringLiteral("oauth2") << QStringLiteral("oauth2");
+}
+
+// Speaks to the server only as the profile says (request encoding, fields, extra, where tokens
+// travel, error pointers, endpoints), so a profile and its dialect cannot drift apart.
+void tst_Server::profileDrivesTheServer()
+{
+    QFETCH(QString, profile);
+    QFETCH(QString, dialect);
+    QFile file(QStringLiteral(LATCHKEY_PROFILES_DIR "/%1.json").arg(profile));
+    QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(file.fileName()));
+    const QJsonObject p = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(p.value(QLatin1String("name")).toString(), profile);
+    ServerConfig config = testConfig();
+    config.dialect = dialect;
+    m_server.reset();
+    QVERIFY(startServer(config));
+
+    const auto str = [&p](const QString &pointer) { return at(p, pointer).toString(); };
+    // A request as the profile's endpoint describes it: fields + extra + the refresh token.
+    const auto call = [&](const QString &key, QJsonObject fields, const Tokens &tokens) {
+        const QJsonObject endpoint = p.value(key).toObject();
+        const QJsonObject extra = endpoint.value(QLatin1String("extra")).toObject();
+        for (auto it = extra.begin(); it != extra.end(); ++it)
+            fields.insert(it.key(), it.value());
+        Headers headers;
+        const QJsonObject sendTo = endpoint.value(QLatin1String("send")).toObject();
+        const QString in = sendTo.value(QLatin1String("in")).toString();
+        const QString name = sendTo.value(QLatin1String("name")).toString();
+        if (in == QLatin1String("body"))
+            fields.insert(name, tokens.refresh);
+        else if (in == QLatin1String("cookie"))
+            headers.append({ "Cookie", name.toLatin1() + '=' + tokens.refresh.toLatin1() });
+        // changePassword goes through the authorized manager like any request.
+        if (endpoint.value(QLatin1String("bearer")).toBool() || in == QLatin1String("bearer")
+            || key == QLatin1String("changePassword"))
+            headers.append({ "Authorization", "Bearer " + tokens.access.toLatin1() });
+        const QByteArray verb
+            = endpoint.value(QLatin1String("method")).toString(QStringLiteral("POST")).toLatin1();
+        const QString path = endpoint.value(QLatin1String("path")).toString();
+        if (endpoint.value(QLatin1String("encoding")).toString() == QLatin1String("form")) {
+            QUrlQuery query;
+            for (auto it = fields.begin(); it != fields.end(); ++it)
+                query.addQueryItem(
+                    it.key(), QString::fromLatin1(QUrl::toPercentEncoding(it.value().toString())));
+            headers.prepend({ "Content-Type", "application/x-www-form-urlencoded" });
+            return send(verb, path, query.query(QUrl::FullyEncoded).toLatin1(), headers);
+        }
+        return send(verb, path, json(fields), headers);
+    };
+    const auto credentials = [&](const QString &key, const QString &email,
+                                 const QString &password) {
+        const QJsonObject names = at(p, QStringLiteral("/%1/fields").arg(key)).toObject();
+        return QJsonObject {
+            { names.value(QLatin1String("identity")).toString(QStringLiteral("email")), email },
+            { names.value(QLatin1String("password")).toString(QStringLiteral("password")),
+                password }
+        };
+    };
+    const auto tokensFrom = [&](const Response &r, const Tokens &previous) {
+        Tokens t;
+        t.access = at(r.json(), str(QStringLiteral("/tokens/access"))).toString();
+        if (str(QStringLiteral("/tokens/refresh/in")) == QLatin1String("cookie"))
+            t.refresh = QString::fromLatin1(
+                setCookieValue(r, str(QStringLiteral("/tokens/refresh/name")).toLatin1()));
+        else
+            t.refresh = at(r.json(), str(QStringLiteral("/tokens/refresh/pointer"))).toString();
+        if (t.refresh.isEmpty())
+            t.refresh = previous.refresh; // "a refresh response without a new refresh token keeps
+                                          // the old one"
+        return t;
+    };
+    const auto message = [&](const Response &r) {
+        const QJsonArray pointers = at(p, QStringLiteral("/errors/message")).toArray();
+        for (const QJsonValue &pointer : pointers) {
+            const QJsonValue v = at(r.json(), pointer.toString());
+            if (v.isString() && !v.toString().isEmpty())
+                return v.toString();
+        }
+        return QString();
+    };
+
+    // Sign in.
+    const Response login = call(QStringLiteral("login"),
+        credentials(QStringLiteral("login"), guestEmail, guestPassword), {});
+    QCOMPARE(login.status, 200);
+    const Tokens first = tokensFrom(login, {});
+    QVERIFY(!first.access.isEmpty());
+    QCOMPARE(first.refresh.size(), 43);
+    if (!str(QStringLiteral("/tokens/expiresIn")).isEmpty())
+        QCOMPARE(at(login.json(), str(QStringLiteral("/tokens/expiresIn"))).toInt(), 900);
+    if (!str(QStringLiteral("/tokens/user")).isEmpty())
+        QVERIFY(at(login.json(), str(QStringLiteral("/tokens/user"))).isObject());
+    const QJsonObject claims = claimsOf(first.access);
+    const QString rolesPointer = str(QStringLiteral("/claims/roles"));
+    const QJsonValue roles
+        = at(claims, rolesPointer.isEmpty() ? QStringLiteral("/roles") : rolesPointer);
+    QVERIFY2(roles.isString() || roles.isArray(), qPrintable(rolesPointer));
+
+    // The test suite's endpoints.
+    const QString protectedGet = str(QStringLiteral("/endpoints/protectedGet"));
+    const QString echoPath = str(QStringLiteral("/endpoints/echo"));
+    QCOMPARE(get(protectedGet, first.access).status, 200);
+    QCOMPARE(get(protectedGet).status, 401);
+    const Response echoed = send("POST", echoPath, "{\"a\":1}",
+        { { "Authorization", "Bearer " + first.access.toLatin1() } });
+    QCOMPARE(echoed.body, QByteArrayLiteral("{\"a\":1}"));
+    if (p.contains(QLatin1String("me"))) {
+        const QJsonValue me = p.value(QLatin1String("me"));
+        const QString mePath
+            = me.isObject() ? me.toObject().value(QLatin1String("path")).toString() : me.toString();
+        const Response profileAnswer = get(mePath, first.access);
+        QCOMPARE(profileAnswer.status, 200);
+        if (me.isObject())
+            QVERIFY(at(profileAnswer.json(), me.toObject().value(QLatin1String("user")).toString())
+                        .isObject());
+    }
+
+    // Refresh rotates; sign-out revokes.
+    const Response refreshed = call(QStringLiteral("refresh"), {}, first);
+    QCOMPARE(refreshed.status, 200);
+    const Tokens second = tokensFrom(refreshed, first);
+    QVERIFY(!second.access.isEmpty());
+    QVERIFY(second.refresh != first.refresh);
+    QCOMPARE(get(protectedGet, second.access).status, 200);
+    if (p.contains(QLatin1String("logout"))) {
+        const Response out = call(QStringLiteral("logout"), {}, second);
+        QVERIFY2(out.status >= 200 && out.status < 300, out.body.constData());
+        const Response after = call(QStringLiteral("refresh"), {}, second);
+        QVERIFY2(after.status == 401 || after.status == 400, after.body.constData());
+        QVERIFY(!message(after).isEmpty());
+    }
+
+    // Errors through the profile's pointers.
+    const Response bad = call(QStringLiteral("login"),
+        credentials(QStringLiteral("login"), guestEmail, QStringLiteral("Wrong-2026!")), {});
+    QVERIFY(bad.status == 401 || bad.status == 400);
+    QVERIFY(!message(bad).isEmpty());
+    for (int i = 0; i < 4; ++i)
+        call(QStringLiteral("login"),
+            credentials(QStringLiteral("login"), guestEmail, QStringLiteral("Wrong-2026!")), {});
+    const Response locked = call(QStringLiteral("login"),
+        credentials(QStringLiteral("login"), guestEmail, guestPassword), {});
+    QVERIFY(QDateTime::fromString(
+        at(locked.json(), str(QStringLiteral("/errors/lockedUntil"))).toString(), Qt::ISODate)
+                .isValid());
+    QVERIFY(!message(locked).isEmpty());
+    if (p.contains(QLatin1String("register"))) {
+        const Response weak = call(QStringLiteral("register"),
+            credentials(QStringLiteral("register"), QStringLiteral("p@example.com"),
+                QStringLiteral("weak")),
+            {});
+        QCOMPARE(weak.status, 400);
+        QVERIFY(!message(weak).isEmpty());
+        QVERIFY(at(weak.json(), str(QStringLiteral("/errors/requirements"))).toArray().size() >= 3);
+        const Response created = call(QStringLiteral("register"),
+            credentials(QStringLiteral("register"), QStringLiteral("p@example.com"),
+                QStringLiteral("Zebra-Lamp-42")),
+            {});
+        QCOMPARE(created.status, 201);
+    }
+    if (p.contains(QLatin1String("changePassword"))) {
+        const Tokens manager = tokensFrom(
+            call(QStringLiteral("login"),
+                credentials(QStringLiteral("login"), managerEmail, managerPassword), {}),
+            {});
+        const QJsonObject names = at(p, QStringLiteral("/changePassword/fields")).toObject();
+        const Response changed = call(QStringLiteral("changePassword"),
+            { { names.value(QLatin1String("current")).toString(), managerPassword },
+                { names.value(QLatin1String("new")).toString(),
+                    QStringLiteral("New-Pass-2027!") } },
+            { manager.access, {} });
+        QCOMPARE(changed.status, 200);
+    }
+    const QString apiKeyGet = str(QStringLiteral("/endpoints/apiKeyGet"));
+    if (!apiKeyGet.isEmpty()) {
+        const Response created = post(str(QStringLiteral("/endpoints/apiKeys")),
+            { { QStringLiteral("name"), QStringLiteral("svc") } },
+            { { "Authorization", "Bearer " + second.access.toLatin1() } });
+        const QByteArray key
+            = at(created.json(), QStringLiteral("/data/key")).toString().toLatin1();
+        QCOMPARE(send("GET", apiKeyGet, {},
+                     { { str(QStringLiteral("/apiKey/header")).toLatin1(), key } })
+                     .status,
+            200);
+    }
+}
+
+// ---- dialect specifics ---------------------------------------------------------------------
 
 void tst_Server::innhotelWireFormat()
 {
