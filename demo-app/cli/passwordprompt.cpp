@@ -25,12 +25,12 @@ public:
         termios quiet = m_saved;
         quiet.c_lflag &= ~tcflag_t(ECHO);
         quiet.c_lflag |= ECHONL;
-        m_active = tcsetattr(m_fd, TCSAFLUSH, &quiet) == 0;
+        m_active = tcsetattr(m_fd, TCSANOW, &quiet) == 0;
     }
     ~EchoOff()
     {
         if (m_active)
-            tcsetattr(m_fd, TCSAFLUSH, &m_saved);
+            tcsetattr(m_fd, TCSANOW, &m_saved);
     }
     EchoOff(const EchoOff &) = delete;
     EchoOff &operator=(const EchoOff &) = delete;
@@ -65,10 +65,11 @@ bool readPassword(const QString &prompt, QString *password)
     std::string line;
     bool ok = false;
     if (isatty(STDIN_FILENO)) {
+        // Echo off before the prompt appears, and without flushing: typed-ahead input counts.
+        EchoOff echoOff(STDIN_FILENO);
         const QByteArray text = prompt.toLocal8Bit();
         std::fwrite(text.constData(), 1, size_t(text.size()), stderr);
         std::fflush(stderr);
-        EchoOff echoOff(STDIN_FILENO);
         ok = readLine(&line);
     } else {
         ok = readLine(&line);
