@@ -277,8 +277,12 @@ void CliRunner::logout()
             const AuthError error = restoreError.isError() ? restoreError : signOut->error();
             if (error.isError()) {
                 printError(error.toString());
-                printError(QStringLiteral("Signed out locally; the server did not confirm, so "
-                                          "the session may stay valid there until it expires."));
+                if (error.kind() == AuthError::Kind::Network
+                    || error.kind() == AuthError::Kind::Server) {
+                    printError(QStringLiteral("Signed out locally; the server did not confirm, "
+                                              "so the session may stay valid there until it "
+                                              "expires."));
+                }
                 finish(exitCodeFor(error) == ExitNotSignedIn ? ExitOk : ExitNetwork);
                 return;
             }
