@@ -454,10 +454,6 @@ AuthReply *AuthClient::signOut()
 {
     auto *reply = new AuthReply(this);
     d->ensureStore();
-    const QByteArray accessToken = d->core->accessToken();
-    const QByteArray refreshToken = d->core->refreshToken();
-    d->coordinator->stop();
-    d->core->end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Signed out")));
     d->setState(State::SigningOut);
     QPointer<AuthClient> guard(this);
 
@@ -471,7 +467,12 @@ AuthReply *AuthClient::signOut()
             reply->finish(serverError.isError() ? serverError : storeError);
         });
     };
-    auto revoke = [this, finishLocally, accessToken](const QString &id, const QByteArray &rt) {
+    // Ends the session here first (waiting requests fail with NotSignedIn), then asks the
+    // server to revoke it; the local wipe happens whatever the server says.
+    auto revoke = [this, finishLocally](
+                      const QString &id, const QByteArray &rt, const QByteArray &accessToken) {
+        d->coordinator->stop();
+        d->core->end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Signed out")));
         if (d->core->profile.logout().path.isEmpty() || (rt.isEmpty() && accessToken.isEmpty())) {
             finishLocally(id, AuthError());
             return;
@@ -491,28 +492,46 @@ AuthReply *AuthClient::signOut()
                 finishLocally(id, error);
             });
     };
+    // A server that wants a valid bearer at sign-out (InnHotel) gets a fresh one first: in a new
+    // process, or after the token expired, that means one refresh.
+    auto withBearer = [this, revoke](const QString &id, const QByteArray &rt) {
+        const SessionCore::Snapshot snap = d->core->snapshot();
+        const bool fresh = snap.active && !snap.accessToken.isEmpty() && !snap.mustRefresh;
+        if (!d->core->profile.logout().bearer || rt.isEmpty() || fresh) {
+            revoke(id, rt, snap.active ? snap.accessToken : QByteArray());
+            return;
+        }
+        if (!snap.active)
+            d->core->beginSession(rt);
+        d->core->whenRefreshed(d->core->snapshot().generation, RefreshReason::Freshness, this,
+            [this, revoke, id, rt](const SessionCore::Outcome &outcome) {
+                const QByteArray rotated = d->core->refreshToken();
+                revoke(id, rotated.isEmpty() ? rt : rotated,
+                    outcome.ok ? outcome.accessToken : QByteArray());
+            });
+    };
 
-    if (!refreshToken.isEmpty()) {
-        revoke(d->identity, refreshToken);
+    if (const QByteArray rt = d->core->refreshToken(); !rt.isEmpty()) {
+        withBearer(d->identity, rt);
         return reply;
     }
     // Not restored in this process: revoke what the store holds.
-    auto readToken = [this, guard, revoke](const QString &id) {
+    auto readToken = [this, guard, withBearer](const QString &id) {
         d->storeQueue->read(
-            d->tokenKey(id), [guard, revoke, id](const QByteArray &secret, const AuthError &) {
+            d->tokenKey(id), [guard, withBearer, id](const QByteArray &secret, const AuthError &) {
                 if (guard)
-                    revoke(id, secret);
+                    withBearer(id, secret);
             });
     };
     if (!d->identity.isEmpty()) {
         readToken(d->identity);
     } else {
         d->storeQueue->read(d->lastIdentityKey(),
-            [guard, readToken, revoke](const QByteArray &secret, const AuthError &) {
+            [guard, readToken, withBearer](const QByteArray &secret, const AuthError &) {
                 if (!guard)
                     return;
                 if (secret.isEmpty())
-                    revoke(QString(), QByteArray());
+                    withBearer(QString(), QByteArray());
                 else
                     readToken(QString::fromUtf8(secret));
             });
