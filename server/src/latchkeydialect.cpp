@@ -1,5 +1,6 @@
 #include "latchkeydialect.h"
 
+#include "avatar.h"
 #include "httputil.h"
 #include "metrics.h"
 
@@ -51,6 +52,7 @@ LatchkeyDialect::LatchkeyDialect(AuthService &auth, Metrics &metrics, Flavor fla
     }
     userRoute(Method::Get, QStringLiteral("/api/user/profile"), &D::getProfile);
     userRoute(Method::Put, QStringLiteral("/api/user/profile"), &D::putProfile);
+    userRoute(Method::Get, QStringLiteral("/api/user/avatar"), &D::avatar);
     userRoute(Method::Post, QStringLiteral("/api/user/change-password"), &D::changePassword);
     userRoute(Method::Get, QStringLiteral("/api/bookings"), &D::listBookings);
     userRoute(Method::Post, QStringLiteral("/api/bookings"), &D::createBooking);
@@ -231,6 +233,13 @@ QHttpServerResponse LatchkeyDialect::logout(const QHttpServerRequest &request)
 QHttpServerResponse LatchkeyDialect::getProfile(const QHttpServerRequest &, const UserRecord &user)
 {
     return HttpUtil::json({ { QStringLiteral("user"), userJson(user) } });
+}
+
+QHttpServerResponse LatchkeyDialect::avatar(const QHttpServerRequest &, const UserRecord &user)
+{
+    QHttpServerResponse response(QByteArrayLiteral("image/png"), Avatar::png(user.id));
+    response.setHeader(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("private, no-cache"));
+    return response;
 }
 
 QHttpServerResponse LatchkeyDialect::putProfile(

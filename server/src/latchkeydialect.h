@@ -4,6 +4,7 @@
 
 // The native dialect of latchkey-server (see docs and the `latchkey` SDK profile):
 //   POST /api/auth/register|login|refresh|logout, GET|PUT /api/user/profile,
+//   GET /api/user/avatar (a PNG identicon of the user),
 //   POST /api/user/change-password, GET|POST /api/bookings, GET /api/admin/users,
 //   POST /api/echo, GET /api/ping.
 // Refresh tokens travel in the JSON body and in an HttpOnly cookie scoped to /api/auth.
@@ -30,6 +31,7 @@ private:
     QHttpServerResponse refresh(const QHttpServerRequest &request);
     QHttpServerResponse logout(const QHttpServerRequest &request);
     QHttpServerResponse getProfile(const QHttpServerRequest &request, const UserRecord &user);
+    QHttpServerResponse avatar(const QHttpServerRequest &request, const UserRecord &user);
     QHttpServerResponse putProfile(const QHttpServerRequest &request, const UserRecord &user);
     QHttpServerResponse changePassword(const QHttpServerRequest &request, const UserRecord &user);
     QHttpServerResponse listBookings(const QHttpServerRequest &request, const UserRecord &user);

@@ -6,6 +6,7 @@
 #include "ratelimiter.h"
 
 #include <QFile>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -13,6 +14,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkCookieJar>
 #include <QNetworkReply>
+#include <QSet>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTemporaryFile>
@@ -249,6 +251,7 @@ private slots:
     void protectedRouteWithInvalidToken();
     void adminIsManagerOnly();
     void profileReadAndUpdate();
+    void avatarIsAPerUserPng();
     void bookingsListAndCreate();
     void bookingValidation();
     void echoReturnsBodyByteForByte();
@@ -786,6 +789,35 @@ void tst_Server::adminIsManagerOnly()
     QCOMPARE(users.size(), 2);
     QCOMPARE(users.at(1).toObject().value(QLatin1String("roles")).toArray(),
         QJsonArray { QStringLiteral("manager") });
+}
+
+void tst_Server::avatarIsAPerUserPng()
+{
+    const QString path = QStringLiteral("/api/user/avatar");
+    QCOMPARE(get(path).status, 401);
+
+    const Response guest = get(path, signIn().access);
+    QCOMPARE(guest.status, 200);
+    QCOMPARE(guest.header("Content-Type"), QByteArrayLiteral("image/png"));
+    QVERIFY(guest.body.startsWith("\x89PNG\r\n\x1a\n"));
+    const QImage image = QImage::fromData(guest.body, "PNG");
+    QVERIFY(!image.isNull());
+    QCOMPARE(image.size(), QSize(192, 192)); // 5 cells of 32 px and half a cell of margin
+    // A 5×5 identicon: two colours (background and cells), mirrored left to right.
+    QSet<QRgb> colours;
+    for (int y = 0; y < image.height(); ++y) {
+        for (int x = 0; x < image.width(); ++x) {
+            colours.insert(image.pixel(x, y));
+            QCOMPARE(image.pixel(x, y), image.pixel(image.width() - 1 - x, y));
+        }
+    }
+    QCOMPARE(colours.size(), 2);
+
+    // The same user always gets the same picture; another user another one.
+    QCOMPARE(get(path, signIn().access).body, guest.body);
+    const Response manager = get(path, signIn(managerEmail, managerPassword).access);
+    QCOMPARE(manager.status, 200);
+    QVERIFY(manager.body != guest.body);
 }
 
 void tst_Server::profileReadAndUpdate()
