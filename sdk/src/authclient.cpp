@@ -367,10 +367,11 @@ AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
                 qCInfo(lcAuth) << "signed in, access token" << redacted(tokens.access);
                 Q_EMIT signedIn();
                 if (tokens.refresh.isEmpty()) {
-                    reply->finish(AuthError(AuthError::Kind::Protocol,
-                        QStringLiteral("Signed in, but the server sent no "
-                                       "refresh token: the session ends "
-                                       "when the access token expires")));
+                    // Legitimate (servers without refresh tokens): the session lives as long
+                    // as the access token, in this process only.
+                    qCWarning(lcAuth) << "signed in without a refresh token: the session ends"
+                                      << "with the access token and cannot be restored";
+                    reply->finish();
                     return;
                 }
                 d->persist(

@@ -28,6 +28,7 @@ QNetworkReply *AuthorizedNetworkAccessManager::createRequest(
     // untouched.
     if (!m_session || !m_session->manages()
         || request.hasRawHeader(QByteArrayLiteral("Authorization"))
+        || request.hasRawHeader(m_session->profile.authorizationHeader())
         || !m_session->authorizes(request.url()) || m_session->isAuthEndpoint(request.url())) {
         return QNetworkAccessManager::createRequest(op, request, outgoingData);
     }

@@ -90,6 +90,15 @@ void RefreshCoordinator::run(RefreshReason reason)
 void RefreshCoordinator::attempt()
 {
     const QByteArray refreshToken = m_core->refreshToken();
+    if (m_core->profile.refresh().path.isEmpty() && m_core->isActive()) {
+        // Nothing can renew the access token: the session is over with it.
+        const AuthError error(AuthError::Kind::SessionExpired,
+            QStringLiteral("The access token expired and the server has no refresh endpoint"));
+        m_proactive.stop();
+        m_core->end(error);
+        Q_EMIT rejected(error, m_reason);
+        return;
+    }
     if (refreshToken.isEmpty()) {
         SessionCore::Outcome outcome;
         outcome.error = AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in"));

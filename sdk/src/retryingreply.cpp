@@ -92,8 +92,8 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
     const bool authorized = m_session->authorizes(m_currentUrl);
     m_sentToken = !accessToken.isEmpty() && authorized;
     if (m_sentToken) {
-        request.setRawHeader(
-            QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer ") + accessToken);
+        request.setRawHeader(m_session->profile.authorizationHeader(),
+            m_session->profile.authorizationScheme() + ' ' + accessToken);
         m_sentGeneration = generation;
     } else if (authorized) {
         const auto [header, key] = m_session->apiKey();

@@ -25,6 +25,8 @@ public:
     QStringList rolesPointers;
     QString permissionsPointer;
     QByteArray apiKeyHeader;
+    QByteArray authorizationHeader;
+    QByteArray authorizationScheme;
     QStringList messagePointers;
     QString requirementsPointer;
     QString lockedUntilPointer;
@@ -148,6 +150,19 @@ public:
             fail(prefix + QStringLiteral("method"),
                 QStringLiteral("\"POST\", \"PUT\" or \"PATCH\""));
         e.method = method.toLatin1();
+        const QJsonObject headers = object(o, prefix, QStringLiteral("headers"), false);
+        for (auto it = headers.begin(); it != headers.end(); ++it) {
+            if (!it.value().isString())
+                fail(prefix + QStringLiteral("headers.") + it.key(), QStringLiteral("a string"));
+            e.headers.insert(it.key().toLatin1(), it.value().toString().toUtf8());
+        }
+        const QJsonObject basic = object(o, prefix, QStringLiteral("basic"), false);
+        if (!basic.isEmpty()) {
+            e.basicUser = string(
+                basic, prefix + QStringLiteral("basic."), QStringLiteral("username"), true);
+            e.basicPassword = string(
+                basic, prefix + QStringLiteral("basic."), QStringLiteral("password"), false);
+        }
         if (sendsRefreshToken) {
             const QJsonObject send
                 = object(o, prefix, QStringLiteral("send"), key == QLatin1String("refresh"));
@@ -180,7 +195,8 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
         p->login.fields.insert(QStringLiteral("identity"), QStringLiteral("email"));
     if (p->login.fields.value(QStringLiteral("password")).isEmpty())
         p->login.fields.insert(QStringLiteral("password"), QStringLiteral("password"));
-    p->refresh = r.endpoint(root, QStringLiteral("refresh"), true, true);
+    // Optional: a server without refresh tokens ends the session when the access token does.
+    p->refresh = r.endpoint(root, QStringLiteral("refresh"), false, true);
     p->logout = r.endpoint(root, QStringLiteral("logout"), false, true);
     p->registration = r.endpoint(root, QStringLiteral("register"), false, false);
     if (!p->registration.path.isEmpty()) {
@@ -202,7 +218,7 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     const QJsonObject tokens = r.object(root, QString(), QStringLiteral("tokens"), true);
     const QString t = QStringLiteral("tokens.");
     p->accessPointer = r.pointer(tokens, t, QStringLiteral("access"), true);
-    const QJsonObject refresh = r.object(tokens, t, QStringLiteral("refresh"), true);
+    const QJsonObject refresh = r.object(tokens, t, QStringLiteral("refresh"), false);
     if (!refresh.isEmpty())
         p->refreshLocation = r.location(refresh, t + QStringLiteral("refresh."), true);
     p->expiresInPointer = r.pointer(tokens, t, QStringLiteral("expiresIn"), false);
@@ -255,6 +271,17 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
                            QStringLiteral("X-API-Key"))
                           .toLatin1();
     r.object(root, QString(), QStringLiteral("endpoints"), false); // for test suites; free-form
+    const QJsonObject authorization
+        = r.object(root, QString(), QStringLiteral("authorization"), false);
+    p->authorizationHeader = r.string(authorization, QStringLiteral("authorization."),
+                                  QStringLiteral("header"), false, QStringLiteral("Authorization"))
+                                 .toLatin1();
+    p->authorizationScheme = r.string(authorization, QStringLiteral("authorization."),
+                                  QStringLiteral("scheme"), false, QStringLiteral("Bearer"))
+                                 .toLatin1();
+    if (!p->refresh.path.isEmpty() && p->refreshLocation.in == ServerProfile::Carrier::None)
+        r.fail(QStringLiteral("tokens.refresh"),
+            QStringLiteral("where refresh tokens arrive, since \"refresh\" is given"));
 
     if (!r.error.isEmpty()) {
         if (error)
@@ -418,6 +445,14 @@ QString ServerProfile::permissionsPointer() const
 QByteArray ServerProfile::apiKeyHeader() const
 {
     return d->apiKeyHeader;
+}
+QByteArray ServerProfile::authorizationHeader() const
+{
+    return d->authorizationHeader;
+}
+QByteArray ServerProfile::authorizationScheme() const
+{
+    return d->authorizationScheme;
 }
 
 } // namespace Latchkey

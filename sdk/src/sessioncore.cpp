@@ -73,10 +73,13 @@ bool SessionCore::manages() const
 
 bool SessionCore::isAuthEndpoint(const QUrl &url) const
 {
-    const QString path = url.path();
     const QString base
         = baseUrl.path().endsWith(QLatin1Char('/')) ? baseUrl.path().chopped(1) : baseUrl.path();
-    return path == base + profile.login().path || path == base + profile.refresh().path;
+    for (const QString &path : { profile.login().path, profile.refresh().path }) {
+        if (!path.isEmpty() && url.path() == base + path)
+            return true;
+    }
+    return false;
 }
 
 void SessionCore::dispatch(QObject *context, Waiter waiter, const Outcome &outcome)

@@ -58,6 +58,13 @@ PreparedRequest build(
     prepared.request.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
     prepared.request.setAttribute(
         QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    for (auto it = endpoint.headers.begin(); it != endpoint.headers.end(); ++it)
+        prepared.request.setRawHeader(it.key(), it.value());
+    if (!endpoint.basicUser.isEmpty()) {
+        const QString credentials = endpoint.basicUser + QLatin1Char(':') + endpoint.basicPassword;
+        prepared.request.setRawHeader(QByteArrayLiteral("Authorization"),
+            QByteArrayLiteral("Basic ") + credentials.toUtf8().toBase64());
+    }
     return prepared;
 }
 
@@ -167,7 +174,7 @@ PreparedRequest logout(const ServerProfile &profile, const QUrl &baseUrl,
     PreparedRequest prepared = build(e, baseUrl, withBodyToken({}, e.send, refreshToken));
     if (e.bearer && !accessToken.isEmpty()) {
         prepared.request.setRawHeader(
-            QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer ") + accessToken);
+            profile.authorizationHeader(), profile.authorizationScheme() + ' ' + accessToken);
     }
     attachHeaderToken(prepared, e.send, refreshToken);
     return prepared;

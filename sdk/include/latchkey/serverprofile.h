@@ -49,6 +49,9 @@ public:
         TokenLocation send; ///< where the refresh token goes (refresh, logout)
         bool bearer = false; ///< send the access token as a bearer (logout)
         QByteArray method = "POST"; ///< HTTP method (changePassword may be PUT)
+        QMap<QByteArray, QByteArray> headers; ///< static headers sent with every call
+        QString basicUser; ///< HTTP Basic client authentication (OAuth2 client_secret_basic)
+        QString basicPassword;
     };
 
     ServerProfile();
@@ -89,6 +92,10 @@ public:
     QString permissionsPointer() const;
     /*! The header that carries an API key (setApiKey()): "apiKey": {"header": …}. */
     QByteArray apiKeyHeader() const;
+    /*! How the access token is sent: "authorization": {"header": "Authorization",
+        "scheme": "Bearer"} by default; some servers want "JWT" or "Token". */
+    QByteArray authorizationHeader() const;
+    QByteArray authorizationScheme() const;
 
     QStringList errorMessagePointers() const;
     QString requirementsPointer() const;

@@ -110,7 +110,10 @@ private Q_SLOTS:
     void initTestCase()
     {
         QCoreApplication::setOrganizationName(QStringLiteral("Latchkey"));
-        QCoreApplication::setApplicationName(QStringLiteral("tst_dialects"));
+        // A keychain service of this process alone: tests run in parallel and a loopback port
+        // (part of every entry's key) can be reused by the next server.
+        QCoreApplication::setApplicationName(
+            QStringLiteral("tst_dialects-%1").arg(QCoreApplication::applicationPid()));
     }
     void cleanup() { m_server.reset(); }
 

@@ -100,7 +100,10 @@ private Q_SLOTS:
         QVERIFY2(qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"),
             "run under tests/support/with-keyring.sh (scripts/test.sh does)");
         QCoreApplication::setOrganizationName(QStringLiteral("Latchkey"));
-        QCoreApplication::setApplicationName(QStringLiteral("tst_keychain"));
+        // A keychain service of this process alone: tests run in parallel and a loopback port
+        // (part of every entry's key) can be reused by the next server.
+        QCoreApplication::setApplicationName(
+            QStringLiteral("tst_keychain-%1").arg(QCoreApplication::applicationPid()));
     }
 
     void cleanup() { m_server.reset(); }
