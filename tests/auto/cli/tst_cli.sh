@@ -2,17 +2,19 @@
 # tst_cli.sh CASE LATCHKEY_CLI LATCHKEY_SERVER
 #
 # latchkey-cli against a real latchkey-server and the real Secret Service: every latchkey-cli
-# line is a new process, so a session survives between them only through the keychain. Run by
-# CTest inside the keyring session of scripts/test.sh; started elsewhere (no D-Bus session), it
-# re-runs itself under tests/support/with-keyring.sh. No sleeps: token expiry is forced through
-# the server's --test-hooks endpoints.
+# line is a new process, so a session survives between them only through the keychain. Each case
+# runs in a keyring of its own (it re-runs itself under tests/support/with-keyring.sh): every
+# latchkey-cli shares one keychain service, and a case that stops its server frees a loopback
+# port the next case's server may get, so cases sharing a keyring could wipe each other's
+# entries. No sleeps: token expiry is forced through the server's --test-hooks endpoints.
 #
 # Cases: walkthrough, bad_credentials, usage, http_error, dead_server, offline_logout,
 #        revoked_session, stdin_password, memory_store
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+if [ "${LATCHKEY_CLI_OWN_KEYRING:-}" != 1 ]; then
+  export LATCHKEY_CLI_OWN_KEYRING=1
   exec "$here/../../support/with-keyring.sh" "$here/$(basename "${BASH_SOURCE[0]}")" "$@"
 fi
 
