@@ -68,7 +68,7 @@ void AuthClientPrivate::setState(AuthClient::State newState)
         return;
     const bool wasBusy = q->isBusy();
     state = newState;
-    qCDebug(lcAuth) << "state" << int(newState);
+    qCDebug(lcAuth) << "state" << newState;
     Q_EMIT q->stateChanged(newState);
     if (wasBusy != q->isBusy())
         Q_EMIT q->busyChanged(q->isBusy());

@@ -106,7 +106,7 @@ void RefreshCoordinator::attempt()
         return;
     }
     ++m_attempt;
-    qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << int(m_reason) << "token"
+    qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << m_reason << "token"
                     << redacted(refreshToken);
     const quint64 epoch = m_core->epoch();
     m_call

@@ -1,0 +1,92 @@
+#include <latchkey/authclient.h>
+#include <latchkey/authorizednetworkaccessmanager.h>
+#include <latchkey/keychaintokenstore.h>
+
+#include "serverprocess.h"
+#include "testhelpers.h"
+
+#include <QProcess>
+#include <QtTest>
+
+using namespace Latchkey;
+using namespace LatchkeyTest;
+
+namespace {
+const QString guest = QStringLiteral("guest@latchkey.test");
+const QString guestPassword = QStringLiteral("Guest-2026!");
+} // namespace
+
+class TestKeychainFailure : public QObject
+{
+    Q_OBJECT
+
+    std::unique_ptr<ServerProcess> m_server;
+
+    std::unique_ptr<AuthClient> newClient()
+    {
+        return std::make_unique<AuthClient>(
+            ServerProfile::builtin(QStringLiteral("latchkey")), m_server->baseUrl());
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        QCoreApplication::setApplicationName(QStringLiteral("tst_keychainfailure"));
+        m_server = std::make_unique<ServerProcess>();
+        QVERIFY2(m_server->start({ QStringLiteral("--seed-demo"),
+                     QStringLiteral("--pbkdf2-iterations"), QStringLiteral("1000") }),
+            qPrintable(m_server->errorString()));
+    }
+    void cleanup() { m_server.reset(); }
+
+    void noSecretServiceKeepsTheSessionInMemory()
+    {
+        // No session bus to reach: every keychain job fails (QtKeychain's OtherError).
+        qputenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/latchkey-test-bus");
+        qunsetenv("DISPLAY");
+        auto client = newClient();
+        const AuthError error = await(client->signIn(guest, guestPassword));
+        QCOMPARE(error.kind(), AuthError::Kind::KeychainUnavailable);
+        QVERIFY(!error.message().isEmpty());
+        // Nothing is lost: the session works in memory, it just will not survive a restart.
+        QCOMPARE(client->state(), AuthClient::State::SignedIn);
+        QNetworkReply *reply = client->networkAccessManager()->get(
+            QNetworkRequest(m_server->baseUrl().resolved(QUrl(QStringLiteral("/api/bookings")))));
+        QVERIFY(awaitAll({ reply }));
+        QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+        delete reply;
+        // A restore in another client reports the keychain, not "signed out".
+        auto other = newClient();
+        QCOMPARE(await(other->restore()).kind(), AuthError::Kind::KeychainUnavailable);
+        QCOMPARE(other->state(), AuthClient::State::SignedOut);
+    }
+
+    void lockedKeyringIsNotASilentSignOut()
+    {
+        QVERIFY2(
+            qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"), "run under with-keyring.sh");
+        const int locked = QProcess::execute(QStringLiteral("dbus-send"),
+            { QStringLiteral("--session"), QStringLiteral("--print-reply"),
+                QStringLiteral("--dest=org.freedesktop.secrets"),
+                QStringLiteral("/org/freedesktop/secrets"),
+                QStringLiteral("org.freedesktop.Secret.Service.Lock"),
+                QStringLiteral("array:objpath:/org/freedesktop/secrets/collection/login") });
+        QCOMPARE(locked, 0);
+        auto client = newClient();
+        const AuthError error = await(client->signIn(guest, guestPassword));
+        QCOMPARE(error.kind(), AuthError::Kind::KeychainUnavailable);
+        QCOMPARE(client->state(), AuthClient::State::SignedIn);
+        // Signing out still ends the session here and on the server; the keychain may say no.
+        const AuthError out = await(client->signOut());
+        QVERIFY2(!out.isError() || out.kind() == AuthError::Kind::KeychainUnavailable,
+            qPrintable(out.toString()));
+        QCOMPARE(client->state(), AuthClient::State::SignedOut);
+        // QtKeychain reads a locked keyring as "no entry" (docs/security.md): a restore then
+        // finds nothing to restore, which is all it can know.
+        auto other = newClient();
+        QCOMPARE(await(other->restore()).kind(), AuthError::Kind::NotSignedIn);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestKeychainFailure)
+#include "tst_keychainfailure.moc"
