@@ -303,6 +303,45 @@ private Q_SLOTS:
         QCOMPARE(taken.kind(), AuthError::Kind::AlreadyExists);
     }
 
+    void changePassword_data() { addRows(); }
+    void changePassword()
+    {
+        QVERIFY(start());
+        if (ServerProfile::builtin(m_profile).changePassword().path.isEmpty())
+            QSKIP("RFC 6749 defines no password change");
+        auto c = client();
+        QVERIFY(!await(c->signIn(guest, guestPassword)).isError());
+        const QString next = QStringLiteral("Brand-New-2027!");
+        QCOMPARE(await(c->changePassword(QStringLiteral("Not-It-2026!"), next)).kind(),
+            AuthError::Kind::InvalidCredentials);
+        const AuthError weak = await(c->changePassword(guestPassword, QStringLiteral("weak")));
+        QCOMPARE(weak.kind(), AuthError::Kind::PasswordPolicy);
+        QVERIFY(!weak.requirements().isEmpty());
+        const AuthError changed = await(c->changePassword(guestPassword, next));
+        QVERIFY2(!changed.isError(), qPrintable(changed.toString()));
+        auto again = client();
+        QCOMPARE(
+            await(again->signIn(guest, guestPassword)).kind(), AuthError::Kind::InvalidCredentials);
+        QVERIFY(!await(again->signIn(guest, next)).isError());
+    }
+
+    void fetchProfile_data() { addRows(); }
+    void fetchProfile()
+    {
+        QVERIFY(start());
+        if (ServerProfile::builtin(m_profile).mePath().isEmpty())
+            QSKIP("RFC 6749 defines no user endpoint");
+        auto c = client();
+        QVERIFY(!await(c->signIn(guest, guestPassword)).isError());
+        AuthReply *reply = c->fetchProfile();
+        reply->setAutoDelete(false);
+        const AuthError error = await(reply);
+        QVERIFY2(!error.isError(), qPrintable(error.toString()));
+        QCOMPARE(reply->data().value(QStringLiteral("email")).toString(), guest);
+        QCOMPARE(c->user().value(QStringLiteral("email")).toString(), guest);
+        delete reply;
+    }
+
     void apiKeyMode_data()
     {
         QTest::addColumn<QString>("dialect");
