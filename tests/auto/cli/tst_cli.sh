@@ -9,7 +9,7 @@
 # entries. No sleeps: token expiry is forced through the server's --test-hooks endpoints.
 #
 # Cases: walkthrough, bad_credentials, usage, http_error, dead_server, offline_logout,
-#        revoked_session, stdin_password, memory_store
+#        revoked_session, stdin_password, memory_store, profile_file
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -246,6 +246,53 @@ case_memory_store() {
   LATCHKEY_PASSWORD=$GUEST_PASSWORD expect 0 --store memory login "$GUEST"
   expect_no_keychain_entry
   expect 2 --store memory status # nothing survives the process
+}
+
+# --profile FILE: profiles written from a server's documentation, as docs/profiles.md teaches
+# (the server's RFC 6749 endpoint and its JSON API, described by hand, not the built-ins).
+case_profile_file() {
+  start_server
+  cat >"$WORK/acme-oauth.json" <<'JSON'
+{
+  "name": "acme-oauth",
+  "login":   { "path": "/oauth/token", "encoding": "form",
+               "fields": { "identity": "username", "password": "password" },
+               "extra": { "grant_type": "password", "client_id": "latchkey-demo" } },
+  "refresh": { "path": "/oauth/token", "encoding": "form",
+               "send": { "in": "body", "name": "refresh_token" },
+               "extra": { "grant_type": "refresh_token", "client_id": "latchkey-demo" } },
+  "logout":  { "path": "/oauth/revoke", "encoding": "form", "send": { "in": "body", "name": "token" },
+               "extra": { "client_id": "latchkey-demo" } },
+  "tokens":  { "access": "/access_token", "refresh": { "in": "body", "pointer": "/refresh_token" },
+               "expiresIn": "/expires_in" },
+  "errors":  { "message": ["/error_description", "/error"] }
+}
+JSON
+  cat >"$WORK/acme-jwt.json" <<'JSON'
+{
+  "name": "acme-jwt",
+  "login":   { "path": "/api/auth/login" },
+  "refresh": { "path": "/api/auth/refresh", "send": { "in": "cookie", "name": "refresh_token" } },
+  "logout":  { "path": "/api/auth/logout", "send": { "in": "cookie", "name": "refresh_token" } },
+  "tokens":  { "access": "/access_token", "refresh": { "in": "cookie", "name": "refresh_token" } }
+}
+JSON
+  for profile in "$WORK/acme-oauth.json" "$WORK/acme-jwt.json"; do
+    LATCHKEY_PASSWORD=$GUEST_PASSWORD expect 0 --profile "$profile" login "$GUEST"
+    expect 0 --profile "$profile" get /api/bookings
+    out_has '"bookings"'
+    hook expire-access-tokens '{}'
+    expect 0 --profile "$profile" get /api/user/profile # restored, refreshed
+    expect_keychain_entry
+    expect 0 --profile "$profile" logout
+    expect 2 --profile "$profile" get /api/bookings
+  done
+  LATCHKEY_PASSWORD=wrong expect 2 --profile "$WORK/acme-oauth.json" login "$GUEST"
+  err_has 'InvalidCredentials'
+  echo '{"name":"broken","login":{"path":"/x"},"tokens":{"access":"access_token"}}' >"$WORK/broken.json"
+  expect 64 --profile "$WORK/broken.json" status
+  err_has 'tokens.access'
+  no_secrets_in_transcript
 }
 
 command -v curl >/dev/null || fail "curl is missing (scripts/deps.sh installs it)"
