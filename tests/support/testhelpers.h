@@ -9,6 +9,16 @@
 
 namespace LatchkeyTest {
 
+// The demo users of `latchkey-server --seed-demo`.
+inline const QString guest = QStringLiteral("guest@latchkey.test");
+inline const QString guestPassword = QStringLiteral("Guest-2026!");
+
+// The HTTP status of a finished reply (0 when there was no HTTP answer).
+inline int httpStatus(QNetworkReply *reply)
+{
+    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+}
+
 // Waits (spinning the event loop, bounded by timeoutMs) for an AuthReply and returns its error.
 // A reply that never finishes yields a Cancelled error saying so.
 Latchkey::AuthError await(Latchkey::AuthReply *reply, int timeoutMs = 30000);

@@ -14,14 +14,7 @@ using namespace LatchkeyTest;
 using namespace std::chrono_literals;
 
 namespace {
-const QString guest = QStringLiteral("guest@latchkey.test");
-const QString guestPassword = QStringLiteral("Guest-2026!");
 const QString refreshOk = QStringLiteral("latchkey_refresh_total{result=\"ok\"}");
-
-int status(QNetworkReply *reply)
-{
-    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-}
 
 // Writes a session into a store as an earlier process would have left it.
 void seed(TokenStore *store, const AuthClient &client, const QByteArray &refreshToken)
@@ -130,7 +123,7 @@ private Q_SLOTS:
         QVERIFY(c->expiresAt() > QDateTime::currentDateTimeUtc());
         QNetworkReply *reply = getProtected(c.get());
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 200);
+        QCOMPARE(httpStatus(reply), 200);
         delete reply;
     }
 
@@ -159,7 +152,7 @@ private Q_SLOTS:
         QCOMPARE(second->state(), AuthClient::State::SignedIn);
         QNetworkReply *reply = getProtected(second.get());
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 200);
+        QCOMPARE(httpStatus(reply), 200);
         delete reply;
         QVERIFY(!await(second->signOut()).isError());
     }
@@ -177,7 +170,7 @@ private Q_SLOTS:
             AuthClient::RefreshReason::Proactive);
         QNetworkReply *reply = getProtected(c.get());
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 200);
+        QCOMPARE(httpStatus(reply), 200);
         QCOMPARE(m_server->metric(QStringLiteral("latchkey_unauthorized_total")), 0.0);
         delete reply;
     }
@@ -195,7 +188,7 @@ private Q_SLOTS:
             replies << getProtected(c.get());
         QVERIFY(awaitAll(replies));
         for (QNetworkReply *reply : replies)
-            QCOMPARE(status(reply), 200);
+            QCOMPARE(httpStatus(reply), 200);
         QCOMPARE(m_server->metric(refreshOk) - before, 1.0);
         qDeleteAll(replies);
     }
@@ -371,7 +364,7 @@ private Q_SLOTS:
         QNetworkReply *created
             = user->networkAccessManager()->post(create, QByteArrayLiteral(R"({"name":"ci"})"));
         QVERIFY(awaitAll({ created }));
-        QCOMPARE(::status(created), 201);
+        QCOMPARE(httpStatus(created), 201);
         const QByteArray key = QJsonDocument::fromJson(created->readAll())
                                    .object()
                                    .value(QStringLiteral("data"))
@@ -386,13 +379,13 @@ private Q_SLOTS:
         auto service = client();
         QNetworkReply *without = service->networkAccessManager()->get(QNetworkRequest(status));
         QVERIFY(awaitAll({ without }));
-        QCOMPARE(::status(without), 401);
+        QCOMPARE(httpStatus(without), 401);
         delete without;
         service->setApiKey(key);
         QVERIFY(service->hasApiKey());
         QNetworkReply *with = service->networkAccessManager()->get(QNetworkRequest(status));
         QVERIFY(awaitAll({ with }));
-        QCOMPARE(::status(with), 200);
+        QCOMPARE(httpStatus(with), 200);
         QVERIFY(with->readAll().contains("service is healthy"));
         delete with;
     }

@@ -16,14 +16,7 @@ using namespace Latchkey;
 using namespace LatchkeyTest;
 
 namespace {
-const QString guest = QStringLiteral("guest@latchkey.test");
-const QString guestPassword = QStringLiteral("Guest-2026!");
 const QString refreshOk = QStringLiteral("latchkey_refresh_total{result=\"ok\"}");
-
-int status(QNetworkReply *reply)
-{
-    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-}
 
 QString randomHex(int bytes)
 {
@@ -89,7 +82,7 @@ class TestKeychain : public QObject
                               QString::fromUtf8(refreshToken) } })
                 .toJson());
         awaitAll({ reply });
-        const int code = status(reply);
+        const int code = httpStatus(reply);
         delete reply;
         return code;
     }
@@ -129,7 +122,7 @@ private Q_SLOTS:
         QNetworkReply *reply = second->networkAccessManager()->get(
             QNetworkRequest(m_server->baseUrl().resolved(QUrl(QStringLiteral("/api/bookings")))));
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 200);
+        QCOMPARE(httpStatus(reply), 200);
         delete reply;
         QVERIFY(!await(second->signOut()).isError());
     }
@@ -257,7 +250,7 @@ private Q_SLOTS:
         QNetworkReply *reply = client.networkAccessManager()->get(
             QNetworkRequest(server.url(QStringLiteral("/api/data"))));
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 200); // 401 → refresh → replay happened
+        QCOMPARE(httpStatus(reply), 200); // 401 → refresh → replay happened
         delete reply;
         QVERIFY(!await(client.flush()).isError());
         QCOMPARE(storedRefreshToken(&client, QStringLiteral("someone@latchkey.test")), refresh2);

@@ -11,11 +11,6 @@
 using namespace Latchkey;
 using namespace LatchkeyTest;
 
-namespace {
-const QString guest = QStringLiteral("guest@latchkey.test");
-const QString guestPassword = QStringLiteral("Guest-2026!");
-} // namespace
-
 class TestKeychainFailure : public QObject
 {
     Q_OBJECT

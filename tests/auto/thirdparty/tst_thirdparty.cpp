@@ -13,11 +13,6 @@ using namespace Latchkey;
 using namespace LatchkeyTest;
 
 namespace {
-int status(QNetworkReply *reply)
-{
-    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-}
-
 QJsonObject jsonBody(const QHttpServerRequest &request)
 {
     return QJsonDocument::fromJson(request.body()).object();
@@ -82,7 +77,7 @@ private Q_SLOTS:
             QNetworkReply *reply = client.networkAccessManager()->get(
                 QNetworkRequest(server.url(QStringLiteral("/api/me/"))));
             QVERIFY(awaitAll({ reply }));
-            QCOMPARE(status(reply), 200);
+            QCOMPARE(httpStatus(reply), 200);
             QCOMPARE(server.count(QStringLiteral("/api/token/refresh/")), round);
             delete reply;
         }
@@ -154,7 +149,7 @@ private Q_SLOTS:
         QNetworkReply *reply = client.networkAccessManager()->get(
             QNetworkRequest(server.url(QStringLiteral("/data"))));
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 200);
+        QCOMPARE(httpStatus(reply), 200);
         QCOMPARE(storedRefreshToken(&client, QStringLiteral("ada@example.com")), QByteArray("rt2"));
         delete reply;
     }

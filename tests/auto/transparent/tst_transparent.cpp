@@ -16,16 +16,9 @@ using namespace LatchkeyTest;
 using namespace std::chrono_literals;
 
 namespace {
-const QString guest = QStringLiteral("guest@latchkey.test");
-const QString guestPassword = QStringLiteral("Guest-2026!");
 const QString refreshOk = QStringLiteral("latchkey_refresh_total{result=\"ok\"}");
 const QString refreshInjected = QStringLiteral("latchkey_refresh_total{result=\"injected\"}");
 const QString unauthorized = QStringLiteral("latchkey_unauthorized_total");
-
-int status(QNetworkReply *reply)
-{
-    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-}
 
 // Issues \a count GETs from a manager of its own on a thread of its own.
 class Worker : public QObject
@@ -44,7 +37,7 @@ public:
         for (int i = 0; i < m_count; ++i) {
             QNetworkReply *reply = nam->get(QNetworkRequest(m_url));
             connect(reply, &QNetworkReply::finished, this, [this, reply] {
-                if (reply->error() == QNetworkReply::NoError && status(reply) == 200)
+                if (reply->error() == QNetworkReply::NoError && httpStatus(reply) == 200)
                     m_ok->ref();
                 m_done->ref();
                 reply->deleteLater();
@@ -109,7 +102,7 @@ private Q_SLOTS:
         QVERIFY(awaitAll(replies));
         for (QNetworkReply *reply : replies) {
             QCOMPARE(reply->error(), QNetworkReply::NoError);
-            QCOMPARE(status(reply), 200);
+            QCOMPARE(httpStatus(reply), 200);
             QVERIFY(reply->readAll().contains("bookings"));
         }
         QCOMPARE(m_server->metric(refreshOk) - before, 1.0);
@@ -135,7 +128,7 @@ private Q_SLOTS:
         QSignalSpy metaData(reply, &QNetworkReply::metaDataChanged);
         QVERIFY(awaitAll({ reply }));
         QCOMPARE(reply->error(), QNetworkReply::NoError);
-        QCOMPARE(status(reply), 200);
+        QCOMPARE(httpStatus(reply), 200);
         QCOMPARE(metaData.size(), 1); // the caller never saw the 401
         const QByteArray echoed = reply->readAll();
         QCOMPARE(echoed.size(), body.size());
@@ -170,7 +163,7 @@ private Q_SLOTS:
         QNetworkReply *reply = client.networkAccessManager()->get(
             QNetworkRequest(server.url(QStringLiteral("/api/data"))));
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 401);
+        QCOMPARE(httpStatus(reply), 401);
         QCOMPARE(reply->error(), QNetworkReply::AuthenticationRequiredError);
         QCOMPARE(server.count(QStringLiteral("/api/data")), 2);
         QCOMPARE(server.count(QStringLiteral("/api/auth/refresh")), 1);
@@ -194,7 +187,7 @@ private Q_SLOTS:
         QNetworkReply *reply = m_client->networkAccessManager()->get(
             QNetworkRequest(api(QStringLiteral("/api/bookings"))));
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 200);
+        QCOMPARE(httpStatus(reply), 200);
         QCOMPARE(m_server->metric(unauthorized), 0.0);
         delete reply;
     }
@@ -214,7 +207,7 @@ private Q_SLOTS:
         QNetworkReply *reply = m_client->networkAccessManager()->get(
             QNetworkRequest(api(QStringLiteral("/api/bookings"))));
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 200);
+        QCOMPARE(httpStatus(reply), 200);
         QCOMPARE(m_server->metric(refreshInjected), 2.0);
         QCOMPARE(failed.size(), 0);
         delete reply;
@@ -239,7 +232,7 @@ private Q_SLOTS:
         reply = m_client->networkAccessManager()->get(
             QNetworkRequest(api(QStringLiteral("/api/bookings"))));
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 200);
+        QCOMPARE(httpStatus(reply), 200);
         delete reply;
     }
 
@@ -295,7 +288,7 @@ private Q_SLOTS:
         QVERIFY(!await(restore).isError());
         QVERIFY(awaitAll(replies));
         for (QNetworkReply *reply : replies)
-            QCOMPARE(status(reply), 200);
+            QCOMPARE(httpStatus(reply), 200);
         QCOMPARE(m_server->metric(refreshOk) - before, 1.0);
         QCOMPARE(m_server->metric(unauthorized), 0.0);
         qDeleteAll(replies);
@@ -309,7 +302,7 @@ private Q_SLOTS:
         QNetworkReply *reply = m_client->networkAccessManager()->get(
             QNetworkRequest(api(QStringLiteral("/api/bookings"))));
         QVERIFY(awaitAll({ reply }));
-        QCOMPARE(status(reply), 401); // passed through, no token, no refresh attempt
+        QCOMPARE(httpStatus(reply), 401); // passed through, no token, no refresh attempt
         QCOMPARE(m_server->metric(refreshOk), 0.0);
         delete reply;
     }
