@@ -1,0 +1,309 @@
+#include "session.h"
+
+#include "apirequest.h"
+#include "networkaccessmanagerfactory.h"
+#include "sessionregistry_p.h"
+
+#include <latchkey/authorizednetworkaccessmanager.h>
+#include <latchkey/authreply.h>
+#include <latchkey/keychaintokenstore.h>
+#include <latchkey/memorytokenstore.h>
+#include <latchkey/serverprofile.h>
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QQmlEngine>
+
+namespace Latchkey {
+
+Q_DECLARE_LOGGING_CATEGORY(lcQml)
+
+QmlSession::QmlSession(QObject *parent)
+    : QObject(parent)
+{ }
+
+QmlSession::~QmlSession()
+{
+    destroyClient();
+}
+
+void QmlSession::setProfile(const QString &nameOrFile)
+{
+    if (m_profile == nameOrFile)
+        return;
+    m_profile = nameOrFile;
+    Q_EMIT profileChanged();
+    rebuild();
+}
+
+void QmlSession::setBaseUrl(const QUrl &url)
+{
+    if (m_baseUrl == url)
+        return;
+    m_baseUrl = url;
+    Q_EMIT baseUrlChanged();
+    rebuild();
+}
+
+void QmlSession::setStore(Store store)
+{
+    if (m_store == store)
+        return;
+    m_store = store;
+    Q_EMIT storeChanged();
+    rebuild();
+}
+
+void QmlSession::classBegin()
+{
+    installFactory();
+}
+
+void QmlSession::componentComplete()
+{
+    m_complete = true;
+    installFactory();
+    rebuild();
+}
+
+void QmlSession::installFactory()
+{
+    if (m_registry)
+        return;
+    if (QmlNetworkAccessManagerFactory *factory
+        = QmlNetworkAccessManagerFactory::install(qmlEngine(this))) {
+        m_registry = factory->registry();
+        if (m_client)
+            m_registry->add(m_client);
+    }
+}
+
+void QmlSession::destroyClient()
+{
+    if (!m_client)
+        return;
+    if (m_registry)
+        m_registry->remove(m_client); // before the client goes: managers on other threads
+    delete m_client;
+    m_client = nullptr;
+}
+
+void QmlSession::rebuild()
+{
+    if (!m_complete)
+        return;
+    const bool hadClient = m_client != nullptr;
+    const AuthClient::State oldState = state();
+    const QString oldIdentity = identity();
+    destroyClient();
+
+    if (!m_profile.isEmpty() && m_baseUrl.isValid() && !m_baseUrl.isEmpty()) {
+        QString error;
+        const ServerProfile profile = ServerProfile::load(m_profile, &error);
+        if (!profile.isValid()) {
+            setLastError(AuthError(AuthError::Kind::Protocol,
+                QStringLiteral("Cannot use the server profile \"%1\": %2").arg(m_profile, error)));
+        } else {
+            m_client = new AuthClient(profile, m_baseUrl, this);
+            if (m_store == Store::Memory)
+                m_client->setTokenStore(new MemoryTokenStore(m_client));
+            AuthClient *c = m_client;
+            connect(c, &AuthClient::stateChanged, this, &QmlSession::stateChanged);
+            connect(c, &AuthClient::busyChanged, this, &QmlSession::busyChanged);
+            connect(c, &AuthClient::identityChanged, this, &QmlSession::identityChanged);
+            connect(c, &AuthClient::userChanged, this, &QmlSession::userChanged);
+            connect(c, &AuthClient::expiresAtChanged, this, &QmlSession::expiresAtChanged);
+            connect(c, &AuthClient::signedIn, this, &QmlSession::signedIn);
+            connect(c, &AuthClient::sessionRestored, this, &QmlSession::restored);
+            connect(c, &AuthClient::signedOut, this, &QmlSession::signedOut);
+            connect(c, &AuthClient::tokenRefreshed, this, &QmlSession::refreshed);
+            connect(c, &AuthClient::refreshFailed, this, &QmlSession::refreshFailed);
+            connect(c, &AuthClient::sessionExpired, this, [this](const AuthError &error) {
+                setLastError(error);
+                Q_EMIT expired(error);
+            });
+            if (m_registry)
+                m_registry->add(c);
+            if (m_lastError.kind() == AuthError::Kind::Protocol)
+                setLastError(AuthError()); // a configuration error of the previous setup
+        }
+    }
+
+    if (hadClient || m_client)
+        Q_EMIT clientChanged();
+    if (state() != oldState) {
+        Q_EMIT stateChanged();
+        Q_EMIT busyChanged();
+    }
+    if (identity() != oldIdentity)
+        Q_EMIT identityChanged();
+    Q_EMIT userChanged();
+    Q_EMIT expiresAtChanged();
+}
+
+AuthClient::State QmlSession::state() const
+{
+    return m_client ? m_client->state() : AuthClient::State::SignedOut;
+}
+
+bool QmlSession::isBusy() const
+{
+    return m_client && m_client->isBusy();
+}
+
+QString QmlSession::identity() const
+{
+    return m_client ? m_client->identity() : QString();
+}
+
+QJsonObject QmlSession::user() const
+{
+    return m_client ? m_client->user() : QJsonObject();
+}
+
+QStringList QmlSession::roles() const
+{
+    return m_client ? m_client->roles() : QStringList();
+}
+
+QStringList QmlSession::permissions() const
+{
+    return m_client ? m_client->permissions() : QStringList();
+}
+
+QDateTime QmlSession::expiresAt() const
+{
+    return m_client ? m_client->expiresAt() : QDateTime();
+}
+
+bool QmlSession::hasRole(const QString &role) const
+{
+    return m_client && m_client->hasRole(role);
+}
+
+bool QmlSession::hasPermission(const QString &permission) const
+{
+    return m_client && m_client->hasPermission(permission);
+}
+
+void QmlSession::setLastError(const AuthError &error)
+{
+    if (error.kind() == m_lastError.kind() && error.message() == m_lastError.message()
+        && error.httpStatus() == m_lastError.httpStatus()
+        && error.retryAfter() == m_lastError.retryAfter()
+        && error.lockedUntil() == m_lastError.lockedUntil()
+        && error.requirements() == m_lastError.requirements())
+        return;
+    m_lastError = error;
+    Q_EMIT lastErrorChanged();
+}
+
+void QmlSession::clearError()
+{
+    setLastError(AuthError());
+}
+
+bool QmlSession::checkReady(const QString &operation)
+{
+    if (m_client)
+        return true;
+    AuthError error = m_lastError.kind() == AuthError::Kind::Protocol
+        ? m_lastError
+        : AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("The session has no server: set profile and baseUrl"));
+    setLastError(error);
+    // Like the SDK's replies: never from inside the call.
+    QMetaObject::invokeMethod(
+        this, [this, operation, error] { Q_EMIT failed(operation, error); }, Qt::QueuedConnection);
+    return false;
+}
+
+void QmlSession::track(AuthReply *reply, const QString &operation, bool setsLastError,
+    std::function<void(AuthReply *)> onSuccess)
+{
+    connect(reply, &AuthReply::finished, this, [this, reply, operation, setsLastError, onSuccess] {
+        const AuthError error = reply->error();
+        if (error.isError()) {
+            if (setsLastError)
+                setLastError(error);
+            Q_EMIT failed(operation, error);
+        } else if (onSuccess) {
+            onSuccess(reply);
+        }
+    });
+}
+
+void QmlSession::signIn(const QString &identity, const QString &password)
+{
+    if (!checkReady(QStringLiteral("signIn")))
+        return;
+    clearError();
+    track(m_client->signIn(identity, password), QStringLiteral("signIn"), true);
+}
+
+void QmlSession::restore(const QString &identity)
+{
+    if (!checkReady(QStringLiteral("restore")))
+        return;
+    clearError();
+    AuthReply *reply = m_client->restore(identity);
+    connect(reply, &AuthReply::finished, this, [this, reply] {
+        const AuthError error = reply->error();
+        if (!error.isError())
+            return;
+        // Nothing stored is not something to show; everything else (expired, offline) is.
+        if (error.kind() != AuthError::Kind::NotSignedIn)
+            setLastError(error);
+        Q_EMIT failed(QStringLiteral("restore"), error);
+    });
+}
+
+void QmlSession::signOut()
+{
+    if (!checkReady(QStringLiteral("signOut")))
+        return;
+    clearError();
+    track(m_client->signOut(), QStringLiteral("signOut"), true);
+}
+
+void QmlSession::registerAccount(
+    const QString &identity, const QString &password, const QJsonObject &fields)
+{
+    if (!checkReady(QStringLiteral("register")))
+        return;
+    clearError();
+    track(m_client->registerAccount(identity, password, fields), QStringLiteral("register"), true,
+        [this](AuthReply *reply) { Q_EMIT registered(reply->data()); });
+}
+
+ApiRequest *QmlSession::request(const QString &method, const QString &path, const QJSValue &body)
+{
+    const QUrl url = m_baseUrl.resolved(QUrl(path));
+    QByteArray data;
+    if (!body.isUndefined() && !body.isNull()) {
+        const QVariant value = body.toVariant(QJSValue::ConvertJSObjects);
+        data = body.isString() ? body.toString().toUtf8()
+                               : QJsonDocument::fromVariant(value).toJson(QJsonDocument::Compact);
+    }
+    QNetworkAccessManager *nam = m_client
+        ? static_cast<QNetworkAccessManager *>(m_client->networkAccessManager())
+        : nullptr;
+    auto *request
+        = new ApiRequest(qmlEngine(this), m_client ? m_client->profile() : ServerProfile(), nam,
+            method.toUpper().toLatin1(), url, data, this);
+    QJSEngine::setObjectOwnership(request, QJSEngine::JavaScriptOwnership);
+    return request;
+}
+
+ApiRequest *QmlSession::get(const QString &path)
+{
+    return request(QStringLiteral("GET"), path);
+}
+
+ApiRequest *QmlSession::post(const QString &path, const QJSValue &body)
+{
+    return request(QStringLiteral("POST"), path, body);
+}
+
+} // namespace Latchkey

@@ -1,0 +1,83 @@
+// Qt Quick Test suites of `import Latchkey` and of the demo app's pages, against a real
+// latchkey-server. The setup object below starts the server once per process (from
+// LATCHKEY_SERVER_PATH, through tests/support/serverprocess.h) and gives every test file the
+// context property `testServer`: its baseUrl, the /test/* hooks and the /metrics counters.
+#include "serverprocess.h"
+
+#include <QCoreApplication>
+#include <QJsonDocument>
+#include <QQmlContext>
+#include <QQmlEngine>
+#include <QUuid>
+#include <QtQuickTest>
+
+class TestServer : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QUrl baseUrl READ baseUrl CONSTANT)
+    Q_PROPERTY(QString errorString READ errorString CONSTANT)
+public:
+    explicit TestServer(QObject *parent = nullptr)
+        : QObject(parent)
+    { }
+
+    bool start()
+    {
+        // Cheap hashes; lockout after two failures (the sign-in page test); no per-address rate
+        // limit, since every test signs in from 127.0.0.1.
+        return m_server.start({ QStringLiteral("--pbkdf2-iterations"), QStringLiteral("1000"),
+            QStringLiteral("--seed-demo"), QStringLiteral("--lockout-threshold"),
+            QStringLiteral("2"), QStringLiteral("--login-rate-limit"), QStringLiteral("0") });
+    }
+    void stop() { m_server.stop(); }
+
+    QUrl baseUrl() const { return m_server.baseUrl(); }
+    QString errorString() const { return m_server.errorString(); }
+
+    // POST a JSON value (object) to a /test/… hook; the HTTP status (204 on success).
+    Q_INVOKABLE int hook(const QString &path, const QVariantMap &body = {})
+    {
+        return m_server.hook(path, QJsonDocument::fromVariant(body).toJson(QJsonDocument::Compact));
+    }
+    // A counter from /metrics, e.g. `latchkey_refresh_total{result="ok"}`; -1 when absent.
+    Q_INVOKABLE double metric(const QString &series) { return m_server.metric(series); }
+    // An email nobody has used yet on this server.
+    Q_INVOKABLE QString uniqueEmail(const QString &prefix) const
+    {
+        return prefix + QLatin1Char('-') + QUuid::createUuid().toString(QUuid::Id128).left(12)
+            + QStringLiteral("@qml.test");
+    }
+
+private:
+    LatchkeyTest::ServerProcess m_server;
+};
+
+class Setup : public QObject
+{
+    Q_OBJECT
+public slots:
+    void applicationAvailable()
+    {
+        // The keychain service of these tests (KeychainTokenStore's default: org/app).
+        QCoreApplication::setOrganizationName(QStringLiteral("Latchkey"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_qml"));
+        if (!m_server.start())
+            qFatal("latchkey-server: %s", qPrintable(m_server.errorString()));
+    }
+    void qmlEngineAvailable(QQmlEngine *engine)
+    {
+        // The modules in the build tree (Latchkey, LatchkeyDemo), also found in the resources of
+        // the libraries linked in.
+        engine->addImportPath(QStringLiteral(LATCHKEY_QML_IMPORT_PATH));
+        engine->addImportPath(QStringLiteral("qrc:/qt/qml"));
+        engine->rootContext()->setContextProperty(QStringLiteral("testServer"), &m_server);
+    }
+    void cleanupTestCase() { m_server.stop(); }
+
+private:
+    TestServer m_server;
+};
+
+QUICK_TEST_MAIN_WITH_SETUP(tst_qml, Setup)
+
+#include "tst_qml.moc"
