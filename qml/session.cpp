@@ -85,8 +85,15 @@ void QmlSession::destroyClient()
         return;
     if (m_registry)
         m_registry->remove(m_client); // before the client goes: managers on other threads
-    delete m_client;
-    m_client = nullptr;
+    // Not deleted at once: a keychain job still running when its KeychainTokenStore is deleted
+    // crashes in QtKeychain's libsecret backend (the SDK parents the jobs to the store). The
+    // client leaves this Session now and deletes itself once its store queue is idle; the
+    // operations it still runs finish unobserved (at exit it is simply never deleted).
+    AuthClient *client = std::exchange(m_client, nullptr);
+    client->disconnect(this);
+    client->setParent(nullptr);
+    AuthReply *flushed = client->flush();
+    connect(flushed, &AuthReply::finished, client, &QObject::deleteLater);
 }
 
 void QmlSession::rebuild()
