@@ -10,23 +10,31 @@ namespace Latchkey {
 SessionCore::SessionCore(const ServerProfile &profile, const QUrl &baseUrl)
     : profile(profile)
     , baseUrl(baseUrl)
+    , m_baseScheme(baseUrl.scheme().toLower())
+    , m_baseHost(baseUrl.host())
+    , m_basePort(baseUrl.port(m_baseScheme == QLatin1String("https") ? 443 : 80))
+    , m_baseIsLoopback(WireFormat::isLoopbackHost(m_baseHost))
 { }
 
 bool SessionCore::authorizes(const QUrl &url) const
 {
-    const QString scheme = url.scheme().toLower();
-    if (scheme != baseUrl.scheme().toLower())
+    // Called for every request (and again before each attempt): compare against the base
+    // origin taken apart once, without copies where QUrl allows it.
+    const QString scheme = url.scheme();
+    if (scheme.compare(m_baseScheme, Qt::CaseInsensitive) != 0)
         return false;
-    if (url.host().compare(baseUrl.host(), Qt::CaseInsensitive) != 0)
+    const QString host = url.host();
+    if (host.compare(m_baseHost, Qt::CaseInsensitive) != 0)
         return false;
-    const int defaultPort = scheme == QLatin1String("https") ? 443 : 80;
-    if (url.port(defaultPort) != baseUrl.port(defaultPort))
+    const int defaultPort = m_baseScheme == QLatin1String("https") ? 443 : 80;
+    if (url.port(defaultPort) != m_basePort)
         return false;
-    if (scheme == QLatin1String("https"))
+    if (m_baseScheme == QLatin1String("https"))
         return true;
-    if (scheme != QLatin1String("http"))
+    if (m_baseScheme != QLatin1String("http"))
         return false;
-    return WireFormat::isLoopbackHost(url.host()) || allowsInsecureHttp();
+    // The host equals the base URL's, so it is loopback exactly when that one is.
+    return m_baseIsLoopback || allowsInsecureHttp();
 }
 
 void SessionCore::setAllowInsecureHttp(bool allow)

@@ -100,6 +100,12 @@ private:
     static void dispatch(QObject *context, Waiter waiter, const Outcome &outcome);
     Outcome currentOutcomeLocked() const;
 
+    // The base URL's origin, taken apart once (authorizes() runs for every request).
+    const QString m_baseScheme; // lower case
+    const QString m_baseHost;
+    const int m_basePort;
+    const bool m_baseIsLoopback;
+
     mutable QMutex m_mutex;
     RefreshCoordinator *m_coordinator = nullptr;
     QByteArray m_access;
