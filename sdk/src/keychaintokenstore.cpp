@@ -13,9 +13,12 @@ public:
     QString service;
 
     // Every job goes through here, so no job can ever be started with the plaintext fallback.
-    template<typename JobT> JobT *makeJob(KeychainTokenStore *q, const QString &key) const
+    // Jobs have no parent: one still running when the store is deleted must live until it ends
+    // (QtKeychain's libsecret backend calls back into it and crashes otherwise); it deletes
+    // itself then, and its callback, bound to the store, is dropped.
+    template<typename JobT> JobT *makeJob(const QString &key) const
     {
-        auto *job = new JobT(service, q);
+        auto *job = new JobT(service);
         job->setAutoDelete(true);
         job->setInsecureFallback(false);
         job->setKey(key);
@@ -63,7 +66,7 @@ QString KeychainTokenStore::defaultService()
 
 void KeychainTokenStore::read(const QString &key, ReadCallback done)
 {
-    auto *job = d->makeJob<QKeychain::ReadPasswordJob>(this, key);
+    auto *job = d->makeJob<QKeychain::ReadPasswordJob>(key);
     connect(job, &QKeychain::Job::finished, this, [job, done = std::move(done)] {
         switch (job->error()) {
         case QKeychain::NoError:
@@ -85,7 +88,7 @@ void KeychainTokenStore::read(const QString &key, ReadCallback done)
 
 void KeychainTokenStore::write(const QString &key, const QByteArray &secret, DoneCallback done)
 {
-    auto *job = d->makeJob<QKeychain::WritePasswordJob>(this, key);
+    auto *job = d->makeJob<QKeychain::WritePasswordJob>(key);
     job->setBinaryData(secret);
     connect(job, &QKeychain::Job::finished, this, [job, done = std::move(done)] {
         if (job->error() == QKeychain::NoError) {
@@ -101,7 +104,7 @@ void KeychainTokenStore::write(const QString &key, const QByteArray &secret, Don
 
 void KeychainTokenStore::remove(const QString &key, DoneCallback done)
 {
-    auto *job = d->makeJob<QKeychain::DeletePasswordJob>(this, key);
+    auto *job = d->makeJob<QKeychain::DeletePasswordJob>(key);
     connect(job, &QKeychain::Job::finished, this, [job, done = std::move(done)] {
         if (job->error() == QKeychain::NoError || job->error() == QKeychain::EntryNotFound) {
             qCDebug(lcStore) << "removed" << job->key();

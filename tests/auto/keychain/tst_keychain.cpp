@@ -221,6 +221,32 @@ private Q_SLOTS:
         QCOMPARE(m_server->metric(refreshOk), 0.0);
     }
 
+    void deletingAClientWithKeychainJobsInFlight()
+    {
+        // An app may drop its client (a QML Session re-configured, a window closed) while a
+        // keychain write is still running: no crash, and the write still lands.
+        QVERIFY(startServer());
+        auto client = newClient();
+        QVERIFY(!await(client->signIn(guest, guestPassword)).isError());
+        auto *store = new KeychainTokenStore;
+        store->write(QStringLiteral("in-flight"), QByteArrayLiteral("value"),
+            [](const AuthError &) { QFAIL("the callback of a deleted store must not run"); });
+        delete store;
+        client.reset();
+        auto reader = std::make_unique<KeychainTokenStore>();
+        QByteArray read;
+        bool done = false;
+        reader->read(QStringLiteral("in-flight"), [&](const QByteArray &secret, const AuthError &) {
+            read = secret;
+            done = true;
+        });
+        QTRY_VERIFY(done);
+        QCOMPARE(read, QByteArrayLiteral("value"));
+        bool removed = false;
+        reader->remove(QStringLiteral("in-flight"), [&](const AuthError &) { removed = true; });
+        QTRY_VERIFY(removed);
+    }
+
     void noTokenReachesTheDisk()
     {
         // Invariant 1, with token values we know: a scripted server issues them.
