@@ -1,0 +1,365 @@
+// Everything of latchkey-demo but the window: the Session, navigation between the pages, the
+// event log, and small helpers the pages share (XHR to the API, the server's test hooks).
+// Tests create it inside their own window.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import Latchkey
+
+FocusScope {
+    id: root
+
+    // Configuration
+    property url baseUrl
+    property string profile: "latchkey"
+    property int store: Session.Keychain
+    /*! The page to show instead of the default one: start (stays there), signin, register,
+        dashboard, bookings, admin (opened even for a guest: the server's 403 is shown). */
+    property string startPage: ""
+    /*! Sign in at start instead of restoring (screenshots, QA). */
+    property string signInAs: ""
+    property string signInPassword: ""
+    property bool autoStart: true
+
+    // State
+    readonly property alias session: session
+    readonly property alias events: eventModel
+    property string page: "start"
+    property bool hooksAvailable: false
+    property string notice: "" // why the sign-in page is shown (expired, signed out, …)
+    property string welcome: "" // "Welcome back, …" after a restore
+    property string prefillEmail: ""
+    property real tokenLifetimeMs: 0 // of the current access token, for the dashboard's gauge
+    property int pending: 0 // requests in flight through xhr()
+    readonly property bool isManager: session.roles.indexOf("manager") >= 0
+    readonly property var tabPages: isManager ? ["dashboard", "bookings", "admin"]
+                                              : ["dashboard", "bookings"]
+    readonly property var signedInPages: ["dashboard", "bookings", "admin"]
+    readonly property string displayName: {
+        const u = session.user;
+        const name = [u.firstName || "", u.lastName || ""].join(" ").trim();
+        return name || session.identity;
+    }
+    /*! Nothing in flight: the page is loaded, its data is in, no sign-in or refresh runs. */
+    readonly property bool settled: !session.busy && pending === 0 && !!pageLoader.item
+        && pageLoader.status === Loader.Ready
+        && (pageLoader.item.settled === undefined || pageLoader.item.settled)
+
+    function openPage(name) {
+        if (signedInPages.indexOf(name) >= 0 && !session.authenticated)
+            name = "signin";
+        page = name;
+    }
+    function syncTabs() {
+        tabs.setCurrentIndex(tabPages.indexOf(page));
+    }
+    onPageChanged: syncTabs()
+    onTabPagesChanged: syncTabs()
+
+    function log(text, kind) {
+        eventModel.insert(0, { time: Qt.formatTime(new Date(), "hh:mm:ss"), text: text,
+                               kind: kind || "sdk" });
+        if (eventModel.count > 300)
+            eventModel.remove(300, eventModel.count - 300);
+    }
+    function apiUrl(path) {
+        return baseUrl.toString().replace(/\/+$/, "") + path;
+    }
+    /*! XMLHttpRequest to the API: authorized by the engine's network access manager factory.
+        done(status, data) with the parsed JSON answer; every request is logged. */
+    function xhr(method, path, body, done, quiet) {
+        const request = new XMLHttpRequest();
+        const started = Date.now();
+        pending += 1;
+        request.onreadystatechange = function () {
+            if (request.readyState !== XMLHttpRequest.DONE)
+                return;
+            pending -= 1;
+            let data = null;
+            try {
+                data = request.responseText ? JSON.parse(request.responseText) : null;
+            } catch (e) {
+                data = request.responseText;
+            }
+            if (!quiet) {
+                log(qsTr("%1 %2 → %3 (%4 ms)").arg(method).arg(path)
+                        .arg(request.status ? request.status : qsTr("no answer"))
+                        .arg(Date.now() - started), "http");
+            }
+            if (done)
+                done(request.status, data);
+        };
+        request.open(method, apiUrl(path));
+        if (body !== undefined && body !== null) {
+            request.setRequestHeader("Content-Type", "application/json");
+            request.send(JSON.stringify(body));
+        } else {
+            request.send();
+        }
+    }
+    /*! What a person should read for a failed request. */
+    function describe(status, data) {
+        if (!status)
+            return session.authenticated ? qsTr("The server could not be reached.")
+                                         : qsTr("You are not signed in any more.");
+        const message = data && data.message ? data.message : qsTr("HTTP %1").arg(status);
+        return qsTr("%1 (HTTP %2)").arg(message).arg(status);
+    }
+    /*! POST to one of the server's /test/* hooks (latchkey-server --test-hooks). */
+    function hook(path, body, done) {
+        xhr("POST", path, body || {}, function (status) {
+            if (status !== 204)
+                log(qsTr("server hook %1 failed (HTTP %2)").arg(path).arg(status), "warn");
+            if (done)
+                done(status === 204);
+        }, true);
+    }
+    function reasonText(reason) {
+        switch (reason) {
+        case AuthClient.Proactive:
+            return qsTr("refreshed proactively: a new access token before the old one expired");
+        case AuthClient.Unauthorized:
+            return qsTr("refreshed after a 401: new access token, the request was replayed");
+        case AuthClient.Freshness:
+            return qsTr("refreshed proactively: a request found the token about to expire");
+        case AuthClient.Restore:
+            return qsTr("new access token from the stored refresh token");
+        }
+        return qsTr("refreshed");
+    }
+    function afterSignIn() {
+        const target = signedInPages.indexOf(startPage) >= 0 ? startPage : "dashboard";
+        startPage = "";
+        return target;
+    }
+    function afterSignedOut() {
+        const target = startPage === "register" ? "register" : "signin";
+        startPage = "";
+        return target;
+    }
+    function start() {
+        xhr("POST", "/test/latency", { ms: 0 }, function (status) {
+            hooksAvailable = status === 204;
+        }, true);
+        page = "start";
+        if (signInAs.length > 0)
+            session.signIn(signInAs, signInPassword);
+        else
+            session.restore();
+    }
+
+    Component.onCompleted: {
+        if (autoStart)
+            start();
+        else
+            openPage(startPage || "signin");
+    }
+
+    Session {
+        id: session
+        profile: root.profile
+        baseUrl: root.baseUrl
+        store: root.store
+
+        onSignedIn: {
+            root.log(qsTr("signed in as %1").arg(identity));
+            root.notice = "";
+            if (root.page !== "start" || root.startPage !== "start")
+                root.openPage(root.afterSignIn());
+        }
+        onRestored: {
+            root.log(qsTr("session restored from the keychain (%1)").arg(identity));
+            root.welcome = qsTr("Welcome back, %1.").arg(root.displayName);
+            if (root.startPage !== "start")
+                root.openPage(root.afterSignIn());
+        }
+        onRefreshed: reason => {
+            if (reason !== AuthClient.Restore)
+                root.log(root.reasonText(reason));
+        }
+        onRefreshFailed: error => root.log(
+            qsTr("refresh failed: %1; the session is kept, the next request tries again")
+                .arg(error.message), "warn")
+        onExpired: error => {
+            root.log(qsTr("session expired: %1").arg(error.message), "warn");
+            root.notice = qsTr("The server ended your session (%1). Please sign in again.")
+                               .arg(error.message);
+            root.welcome = "";
+            root.openPage("signin");
+        }
+        onSignedOut: {
+            root.log(qsTr("signed out: revoked on the server, removed from the keychain"));
+            root.welcome = "";
+            if (root.notice === "")
+                root.notice = qsTr("You are signed out.");
+            root.openPage("signin");
+        }
+        onFailed: (operation, error) => {
+            if (operation === "restore") {
+                if (error.kind === AuthError.NotSignedIn) {
+                    root.log(qsTr("no saved session to restore"));
+                } else {
+                    root.log(qsTr("restore failed: %1").arg(error.message), "warn");
+                    root.notice = error.kind === AuthError.SessionExpired
+                        ? qsTr("Your saved session has expired or was revoked. Please sign in again.")
+                        : qsTr("Could not restore your session: %1").arg(error.message);
+                }
+                if (root.startPage !== "start")
+                    root.openPage(root.afterSignedOut());
+            } else if (operation === "signIn" && root.page === "start") {
+                root.log(qsTr("sign-in failed: %1").arg(error.message), "warn");
+                root.openPage("signin");
+            } else if (operation === "signOut") {
+                root.log(qsTr("sign-out: %1").arg(error.message), "warn");
+            }
+        }
+        onExpiresAtChanged: {
+            if (!isNaN(expiresAt.getTime()))
+                root.tokenLifetimeMs = expiresAt.getTime() - Date.now();
+        }
+    }
+
+    ListModel { id: eventModel }
+
+    Shortcut {
+        sequences: ["Ctrl+1"]
+        enabled: session.authenticated
+        onActivated: root.openPage("dashboard")
+    }
+    Shortcut {
+        sequences: ["Ctrl+2"]
+        enabled: session.authenticated
+        onActivated: root.openPage("bookings")
+    }
+    Shortcut {
+        sequences: ["Ctrl+3"]
+        enabled: session.authenticated && root.isManager
+        onActivated: root.openPage("admin")
+    }
+
+    Rectangle {
+        anchors.fill: parent
+        color: "#ffffff"
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 0
+
+        ToolBar {
+            Layout.fillWidth: true
+            implicitHeight: 52
+            background: Rectangle { color: "#1f2a44" }
+            RowLayout {
+                anchors.fill: parent
+                anchors.leftMargin: 16
+                anchors.rightMargin: 12
+                spacing: 14
+                Label {
+                    text: qsTr("Latchkey demo")
+                    color: "white"
+                    font.bold: true
+                    font.pixelSize: 18
+                }
+                TabBar {
+                    id: tabs
+                    objectName: "tabs"
+                    visible: session.authenticated
+                    Accessible.name: qsTr("Pages")
+                    Repeater {
+                        model: root.tabPages
+                        TabButton {
+                            required property string modelData
+                            required property int index
+                            objectName: "tab-" + modelData
+                            width: implicitWidth + 16
+                            text: modelData === "dashboard" ? qsTr("Dashboard")
+                                : modelData === "bookings" ? qsTr("Bookings") : qsTr("Admin")
+                            Accessible.name: qsTr("%1 page (Ctrl+%2)").arg(text).arg(index + 1)
+                            onClicked: root.openPage(modelData)
+                        }
+                        // TabBar overwrites a currentIndex binding as buttons come and go.
+                        onItemAdded: root.syncTabs()
+                    }
+                }
+                Item { Layout.fillWidth: true }
+                Image {
+                    id: headerAvatar
+                    visible: session.authenticated
+                    Layout.preferredWidth: 32
+                    Layout.preferredHeight: 32
+                    sourceSize: Qt.size(32, 32)
+                    cache: false
+                    source: session.authenticated
+                            ? root.apiUrl("/api/user/avatar") + "?who=" + encodeURIComponent(session.identity)
+                            : ""
+                    Accessible.role: Accessible.Graphic
+                    Accessible.name: qsTr("Your avatar")
+                }
+                Label {
+                    visible: session.authenticated
+                    text: root.displayName
+                    color: "white"
+                    elide: Text.ElideRight
+                    Layout.maximumWidth: 220
+                }
+                BusyIndicator {
+                    objectName: "busy"
+                    running: session.busy || root.pending > 0
+                    visible: running
+                    Layout.preferredWidth: 28
+                    Layout.preferredHeight: 28
+                    Accessible.name: qsTr("Working")
+                }
+                Button {
+                    objectName: "signOutButton"
+                    visible: session.authenticated
+                    enabled: !session.busy
+                    text: qsTr("Sign out")
+                    Accessible.name: qsTr("Sign out")
+                    onClicked: session.signOut()
+                }
+            }
+        }
+
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            spacing: 0
+
+            Loader {
+                id: pageLoader
+                objectName: "pageLoader"
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                focus: true
+                sourceComponent: {
+                    switch (root.page) {
+                    case "start": return startComponent;
+                    case "register": return registerComponent;
+                    case "dashboard": return dashboardComponent;
+                    case "bookings": return bookingsComponent;
+                    case "admin": return adminComponent;
+                    }
+                    return signInComponent;
+                }
+            }
+            EventLog {
+                objectName: "eventLog"
+                // Always visible: a RowLayout child hidden while the window had no width yet
+                // was never laid out again once shown (Qt 6.4).
+                Layout.preferredWidth: Math.min(360, root.width * 0.32)
+                Layout.fillHeight: true
+                model: eventModel
+                onClearRequested: eventModel.clear()
+            }
+        }
+    }
+
+    Component { id: startComponent; StartPage { shell: root } }
+    Component { id: signInComponent; SignInPage { shell: root } }
+    Component { id: registerComponent; RegisterPage { shell: root } }
+    Component { id: dashboardComponent; DashboardPage { shell: root } }
+    Component { id: bookingsComponent; BookingsPage { shell: root } }
+    Component { id: adminComponent; AdminPage { shell: root } }
+}

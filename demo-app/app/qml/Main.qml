@@ -1,0 +1,37 @@
+// latchkey-demo's window: AppShell does the work; main.cpp sets these properties from the
+// command line.
+import QtQuick
+import QtQuick.Controls
+import Latchkey
+
+ApplicationWindow {
+    id: window
+
+    property url baseUrl: "http://127.0.0.1:8080"
+    property string profile: "latchkey"
+    property int store: Session.Keychain
+    property string startPage: ""
+    property string signInAs: ""
+    property string signInPassword: ""
+    readonly property bool settled: shell.settled
+    readonly property string page: shell.page
+
+    width: 1120
+    height: 740
+    minimumWidth: 760
+    minimumHeight: 540
+    visible: true
+    title: qsTr("Latchkey demo — %1").arg(baseUrl.toString())
+
+    AppShell {
+        id: shell
+        anchors.fill: parent
+        focus: true
+        baseUrl: window.baseUrl
+        profile: window.profile
+        store: window.store
+        startPage: window.startPage
+        signInAs: window.signInAs
+        signInPassword: window.signInPassword
+    }
+}

@@ -1,0 +1,226 @@
+// Sign in: field validation, a busy indicator, and the server's refusals as a person needs
+// them — wrong credentials, an account locked (with a countdown to lockedUntil), rate limited
+// (with the wait), the server unreachable.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import Latchkey
+
+FocusScope {
+    id: page
+
+    property var shell
+    readonly property var session: shell.session
+    readonly property bool settled: !session.busy
+
+    // The last refusal, kept apart from session.lastError so the countdowns survive typing.
+    property int errorKind: AuthError.NoError
+    property string errorText: ""
+    property string lockedEmail: ""
+    property real lockedUntilMs: 0
+    property real retryAtMs: 0
+    property real nowMs: Date.now()
+
+    readonly property string email: emailField.text.trim()
+    readonly property bool emailValid: /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)
+    readonly property bool passwordValid: passwordField.text.length > 0
+    readonly property int lockSeconds: lockedEmail.toLowerCase() === email.toLowerCase()
+                                       ? Math.max(0, Math.ceil((lockedUntilMs - nowMs) / 1000)) : 0
+    readonly property int waitSeconds: Math.max(0, Math.ceil((retryAtMs - nowMs) / 1000))
+    readonly property bool canSubmit: emailValid && passwordValid && !session.busy
+                                      && lockSeconds === 0 && waitSeconds === 0
+
+    function clock(seconds) {
+        const m = Math.floor(seconds / 60), s = seconds % 60;
+        return m + ":" + (s < 10 ? "0" : "") + s;
+    }
+    function submit() {
+        emailField.touched = passwordField.touched = true;
+        if (!canSubmit)
+            return;
+        errorKind = AuthError.NoError;
+        errorText = "";
+        shell.notice = "";
+        session.signIn(email, passwordField.text);
+    }
+
+    Timer {
+        interval: 1000
+        repeat: true
+        running: page.lockedUntilMs > page.nowMs || page.retryAtMs > page.nowMs
+        onTriggered: page.nowMs = Date.now()
+    }
+
+    Connections {
+        target: page.session
+        function onFailed(operation, error) {
+            if (operation !== "signIn")
+                return;
+            page.nowMs = Date.now();
+            page.errorKind = error.kind;
+            switch (error.kind) {
+            case AuthError.InvalidCredentials:
+                page.errorText = qsTr("Wrong email or password. (The server says: “%1”.)").arg(error.message);
+                break;
+            case AuthError.AccountLocked:
+                page.lockedEmail = page.email;
+                page.lockedUntilMs = error.lockedUntil.getTime();
+                page.errorText = qsTr("This account is locked after too many failed sign-ins.");
+                break;
+            case AuthError.RateLimited:
+                page.retryAtMs = Date.now() + Math.max(1, error.retryAfter) * 1000;
+                page.errorText = qsTr("Too many sign-in attempts from this computer.");
+                break;
+            case AuthError.Network:
+                page.errorText = qsTr("Cannot reach the server at %1: %2")
+                                     .arg(page.shell.baseUrl.toString()).arg(error.message);
+                break;
+            case AuthError.Server:
+                page.errorText = qsTr("The server failed (HTTP %1). Try again in a moment.").arg(error.httpStatus);
+                break;
+            default:
+                page.errorText = error.message;
+            }
+            passwordField.selectAll();
+            passwordField.forceActiveFocus();
+        }
+    }
+
+    Component.onCompleted: {
+        if (shell.prefillEmail) {
+            emailField.text = shell.prefillEmail;
+            shell.prefillEmail = "";
+            passwordField.forceActiveFocus();
+        } else {
+            emailField.forceActiveFocus();
+        }
+    }
+
+    ScrollView {
+        anchors.fill: parent
+        contentWidth: availableWidth
+
+        ColumnLayout {
+            width: Math.min(parent.width - 48, 420)
+            x: (parent.width - width) / 2
+            spacing: 12
+
+            Item { Layout.preferredHeight: 28 }
+            Label {
+                text: qsTr("Sign in")
+                font.pixelSize: 26
+                Accessible.role: Accessible.Heading
+                Accessible.name: text
+            }
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: "#5f6368"
+                text: qsTr("to %1. Your password goes to the server once; the session is kept in the system keychain.")
+                          .arg(page.shell.baseUrl.toString())
+            }
+            Notice {
+                objectName: "signInNotice"
+                Layout.fillWidth: true
+                kind: "info"
+                text: page.errorText === "" ? page.shell.notice : ""
+            }
+            Notice {
+                objectName: "signInError"
+                Layout.fillWidth: true
+                kind: page.errorKind === AuthError.AccountLocked || page.errorKind === AuthError.RateLimited
+                      ? "warning" : "error"
+                text: page.errorText
+            }
+            Label {
+                objectName: "countdown"
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                font.bold: true
+                visible: text.length > 0
+                Accessible.role: Accessible.StaticText
+                Accessible.name: text
+                text: page.lockSeconds > 0
+                      ? qsTr("Try again in %1 (locked until %2).").arg(page.clock(page.lockSeconds))
+                            .arg(Qt.formatTime(new Date(page.lockedUntilMs), "hh:mm:ss"))
+                      : page.waitSeconds > 0 ? qsTr("Wait %1 s before the next attempt.").arg(page.waitSeconds)
+                      : (page.errorKind === AuthError.AccountLocked && page.lockedEmail.toLowerCase() === page.email.toLowerCase())
+                        || page.errorKind === AuthError.RateLimited
+                      ? qsTr("You can try again now.") : ""
+            }
+
+            Label { text: qsTr("Email"); font.bold: true }
+            TextField {
+                id: emailField
+                objectName: "emailField"
+                property bool touched: false
+                Layout.fillWidth: true
+                placeholderText: "guest@latchkey.test"
+                inputMethodHints: Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase
+                enabled: !page.session.busy
+                Accessible.name: qsTr("Email")
+                onEditingFinished: touched = true
+                onAccepted: passwordField.forceActiveFocus()
+                KeyNavigation.tab: passwordField
+            }
+            Label {
+                visible: emailField.touched && !page.emailValid
+                text: page.email === "" ? qsTr("Enter your email address.") : qsTr("This is not an email address.")
+                color: "#d93025"
+            }
+            Label { text: qsTr("Password"); font.bold: true }
+            TextField {
+                id: passwordField
+                objectName: "passwordField"
+                property bool touched: false
+                Layout.fillWidth: true
+                echoMode: TextInput.Password
+                enabled: !page.session.busy
+                Accessible.name: qsTr("Password")
+                Accessible.passwordEdit: true
+                onEditingFinished: touched = true
+                onAccepted: page.submit()
+            }
+            Label {
+                visible: passwordField.touched && !page.passwordValid
+                text: qsTr("Enter your password.")
+                color: "#d93025"
+            }
+            RowLayout {
+                Layout.fillWidth: true
+                spacing: 12
+                Button {
+                    objectName: "signInButton"
+                    text: qsTr("Sign in")
+                    highlighted: true
+                    enabled: page.canSubmit
+                    Accessible.name: qsTr("Sign in")
+                    onClicked: page.submit()
+                }
+                BusyIndicator {
+                    running: page.session.busy
+                    visible: running
+                    Layout.preferredHeight: 32
+                    Layout.preferredWidth: 32
+                    Accessible.name: qsTr("Signing in")
+                }
+                Item { Layout.fillWidth: true }
+                Button {
+                    objectName: "toRegisterButton"
+                    flat: true
+                    text: qsTr("Create an account…")
+                    Accessible.name: qsTr("Create an account")
+                    onClicked: page.shell.openPage("register")
+                }
+            }
+            Label {
+                Layout.fillWidth: true
+                Layout.topMargin: 16
+                wrapMode: Text.Wrap
+                color: "#80868b"
+                font.pixelSize: 12
+                text: qsTr("Demo accounts (latchkey-server --seed-demo): guest@latchkey.test / Guest-2026! and manager@latchkey.test / Manager-2026!")
+            }
+        }
+    }
+}
