@@ -67,7 +67,29 @@ RetryingReply::RetryingReply(std::shared_ptr<SessionCore> session, CreateFunctio
 
 RetryingReply::~RetryingReply()
 {
+    stopWatchingUnsent();
     dropInner();
+}
+
+void RetryingReply::stopWatchingUnsent()
+{
+    if (m_watchingUnsent) {
+        m_watchingUnsent = false;
+        m_session->unregisterUnsent(this);
+    }
+}
+
+void RetryingReply::holdBack(quint64 generation)
+{
+    m_watchingUnsent = false; // the session dropped the entry when it called us
+    if (m_done || !m_inner || m_requestSent || m_disposition != Disposition::Undecided
+        || !m_sentToken || m_sentGeneration != generation) {
+        return;
+    }
+    qCDebug(lcNet) << "hold back" << m_currentUrl.toDisplayString()
+                   << "until the refresh: its token was refused";
+    dropInner();
+    waitForRefresh(generation, AuthClient::RefreshReason::Unauthorized);
 }
 
 void RetryingReply::start()
@@ -115,6 +137,7 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
         return;
     }
     m_disposition = Disposition::Undecided;
+    m_requestSent = false;
     m_inner = m_create(m_op, request, m_body);
     if (!m_ignoredSslErrors.isEmpty())
         m_inner->ignoreSslErrors(m_ignoredSslErrors);
@@ -122,6 +145,18 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
         m_inner->setReadBufferSize(m_readBufferSize);
     QNetworkReply *inner = m_inner;
     connect(inner, &QNetworkReply::metaDataChanged, this, &RetryingReply::onMetaData);
+    // Only safe methods are withdrawn before they go out: requestSent() reaches this thread a
+    // little after the bytes left, and a GET sent twice does no harm.
+    if (m_sentToken && !m_body
+        && (m_op == QNetworkAccessManager::GetOperation
+            || m_op == QNetworkAccessManager::HeadOperation)) {
+        m_watchingUnsent = true;
+        m_session->registerUnsent(this, generation);
+        connect(inner, &QNetworkReply::requestSent, this, [this] {
+            m_requestSent = true;
+            stopWatchingUnsent();
+        });
+    }
     connect(inner, &QNetworkReply::readyRead, this, [this] {
         if (m_disposition == Disposition::Forward)
             Q_EMIT readyRead();
@@ -162,7 +197,11 @@ void RetryingReply::onMetaData()
 {
     if (!m_inner || m_disposition != Disposition::Undecided)
         return;
+    m_requestSent = true; // an answer: it went out
+    stopWatchingUnsent();
     const int status = m_inner->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (status == 401 && m_sentToken)
+        m_session->reportRejected(m_sentGeneration);
     if (status == 401 && m_sentToken && !m_replayed) {
         if (m_body && m_body->isSequential()) {
             qCWarning(lcNet) << "401 for" << m_currentUrl.toDisplayString()
@@ -303,6 +342,7 @@ void RetryingReply::finishOnce()
 
 void RetryingReply::dropInner()
 {
+    stopWatchingUnsent();
     if (!m_inner)
         return;
     QNetworkReply *inner = m_inner;

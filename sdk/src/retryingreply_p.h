@@ -38,6 +38,11 @@ public:
 
     static constexpr char authErrorProperty[] = "_latchkey_authError";
 
+    // Called (in this reply's thread) when a 401 showed that the token of \a generation is
+    // refused: if this attempt carries that token and has not gone out yet, it is withdrawn
+    // and waits for the refresh. See SessionCore::registerUnsent.
+    void holdBack(quint64 generation);
+
 protected:
     qint64 readData(char *data, qint64 maxSize) override;
     void ignoreSslErrorsImplementation(const QList<QSslError> &errors) override;
@@ -58,6 +63,7 @@ private:
     void finishOnce();
     void dropInner();
     bool rewindBody();
+    void stopWatchingUnsent();
 
     std::shared_ptr<SessionCore> m_session;
     CreateFunction m_create;
@@ -72,6 +78,8 @@ private:
     quint64 m_sentGeneration = 0;
     bool m_sentToken = false;
     bool m_replayed = false;
+    bool m_watchingUnsent = false; // registered with SessionCore::registerUnsent
+    bool m_requestSent = false; // the inner reply said requestSent()
     int m_attempts = 0;
     QNetworkRequest::RedirectPolicy m_redirectPolicy = QNetworkRequest::NoLessSafeRedirectPolicy;
     int m_redirectsLeft = 50;

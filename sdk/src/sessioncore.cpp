@@ -2,6 +2,7 @@
 
 #include "logging_p.h"
 #include "refreshcoordinator_p.h"
+#include "retryingreply_p.h"
 
 #include <QMetaObject>
 
@@ -160,6 +161,36 @@ void SessionCore::resolve(const Outcome &outcome)
     for (Pending &p : waiters) {
         if (p.context)
             dispatch(p.context, std::move(p.waiter), outcome);
+    }
+}
+
+void SessionCore::registerUnsent(RetryingReply *reply, quint64 generation)
+{
+    QMutexLocker lock(&m_mutex);
+    m_unsent.insert(reply, generation);
+}
+
+void SessionCore::unregisterUnsent(RetryingReply *reply)
+{
+    QMutexLocker lock(&m_mutex);
+    m_unsent.remove(reply);
+}
+
+void SessionCore::reportRejected(quint64 generation)
+{
+    QMutexLocker lock(&m_mutex);
+    // Posted under the lock: a reply unregisters itself (under this lock) in its destructor,
+    // before ~QObject discards the events posted to it, so none is posted to a dead reply.
+    for (auto it = m_unsent.begin(); it != m_unsent.end();) {
+        if (it.value() <= generation) {
+            RetryingReply *reply = it.key();
+            const quint64 g = it.value();
+            QMetaObject::invokeMethod(
+                reply, [reply, g] { reply->holdBack(g); }, Qt::QueuedConnection);
+            it = m_unsent.erase(it);
+        } else {
+            ++it;
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 #include <latchkey/serverprofile.h>
 
 #include <QDeadlineTimer>
+#include <QHash>
 #include <QMutex>
 #include <QObject>
 #include <QPointer>
@@ -17,6 +18,7 @@
 namespace Latchkey {
 
 class RefreshCoordinator;
+class RetryingReply;
 
 // The session shared by an AuthClient and every AuthorizedNetworkAccessManager made for it, on
 // any thread: the current tokens and the one refresh in flight. Every method is thread-safe.
@@ -72,6 +74,15 @@ public:
     void whenRefreshed(
         quint64 seenGeneration, RefreshReason reason, QObject *context, Waiter waiter);
 
+    // Requests sent with the token of \a generation whose bytes are not on the wire yet (queued
+    // in QNetworkAccessManager behind busy connections). When a 401 shows the server refuses
+    // that token (reportRejected), each is told in its own thread (RetryingReply::holdBack) so
+    // that it waits for the one refresh instead of collecting a 401 of its own: a storm of N
+    // then costs N requests and one refresh, not 2N requests.
+    void registerUnsent(RetryingReply *reply, quint64 generation);
+    void unregisterUnsent(RetryingReply *reply);
+    void reportRejected(quint64 generation);
+
     // --- for AuthClient and RefreshCoordinator (client thread) ---
     void attach(RefreshCoordinator *coordinator);
     void detach();
@@ -121,6 +132,7 @@ private:
     QByteArray m_apiKey;
     QDeadlineTimer m_freshUntil { QDeadlineTimer::Forever };
     QList<Pending> m_waiters;
+    QHash<RetryingReply *, quint64> m_unsent;
 };
 
 } // namespace Latchkey
