@@ -211,6 +211,15 @@ void QmlSession::clearError()
     setLastError(AuthError());
 }
 
+void QmlSession::flush()
+{
+    if (!m_client) {
+        QMetaObject::invokeMethod(this, &QmlSession::flushed, Qt::QueuedConnection);
+        return;
+    }
+    connect(m_client->flush(), &AuthReply::finished, this, &QmlSession::flushed);
+}
+
 bool QmlSession::checkReady(const QString &operation)
 {
     if (m_client)

@@ -96,6 +96,9 @@ public:
     Q_INVOKABLE bool hasRole(const QString &role) const;
     Q_INVOKABLE bool hasPermission(const QString &permission) const;
     Q_INVOKABLE void clearError();
+    /*! Emits flushed() once every write to the token store so far is done (before quitting:
+        a refresh rotates the stored token). */
+    Q_INVOKABLE void flush();
 
     /*! A JSON request to \a path (relative to baseUrl, or absolute) through the authorized
         manager: \a body (an object or array) is sent as JSON. Use the returned object's then():
@@ -124,6 +127,7 @@ Q_SIGNALS:
     void restored();
     void signedOut();
     void registered(const QJsonObject &user);
+    void flushed();
     /*! The server ended the session (rejected refresh token): sign in again. */
     void expired(const Latchkey::AuthError &error);
     /*! A new access token: reason AuthClient.Proactive, Unauthorized (after a 401), Restore or

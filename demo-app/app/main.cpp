@@ -6,8 +6,12 @@
 // --screenshot renders the window offscreen once the page has settled (its data loaded, nothing
 // in flight) and writes it as PNG; with --sign-in the password comes from $LATCHKEY_PASSWORD.
 #include "networkaccessmanagerfactory.h"
+#include "session.h"
+
+#include <latchkey/authreply.h>
 
 #include <QCommandLineParser>
+#include <QEventLoop>
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQuickStyle>
@@ -163,5 +167,26 @@ int main(int argc, char **argv)
             return 1;
         screenshotWhenSettled(window, page, parser.value(screenshotOption));
     }
-    return app.exec();
+    const int status = app.exec();
+
+    // A refresh just before quitting rotated the refresh token: let the keychain write land, or
+    // the next start finds a token the server has replaced (bounded: the keychain may hang).
+    QEventLoop loop;
+    int waiting = 0;
+    for (auto *session :
+        engine.rootObjects().constFirst()->findChildren<Latchkey::QmlSession *>()) {
+        if (!session->client())
+            continue;
+        ++waiting;
+        QObject::connect(
+            session->client()->flush(), &Latchkey::AuthReply::finished, &loop, [&loop, &waiting] {
+                if (--waiting == 0)
+                    loop.quit();
+            });
+    }
+    if (waiting > 0) {
+        QTimer::singleShot(5000, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+    return status;
 }

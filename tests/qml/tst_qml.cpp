@@ -11,6 +11,11 @@
 #include <QUuid>
 #include <QtQuickTest>
 
+#ifdef LATCHKEY_HAVE_DEMO_UI
+#include <QtQml/qqmlextensionplugin.h>
+Q_IMPORT_QML_PLUGIN(LatchkeyDemoPlugin) // the demo app's pages (tst_demo_*.qml)
+#endif
+
 class TestServer : public QObject
 {
     Q_OBJECT

@@ -53,8 +53,8 @@ FocusScope {
     function syncTabs() {
         tabs.setCurrentIndex(tabPages.indexOf(page));
     }
-    onPageChanged: syncTabs()
-    onTabPagesChanged: syncTabs()
+    onPageChanged: Qt.callLater(syncTabs)
+    onTabPagesChanged: Qt.callLater(syncTabs)
 
     function log(text, kind) {
         eventModel.insert(0, { time: Qt.formatTime(new Date(), "hh:mm:ss"), text: text,
@@ -279,7 +279,7 @@ FocusScope {
                             onClicked: root.openPage(modelData)
                         }
                         // TabBar overwrites a currentIndex binding as buttons come and go.
-                        onItemAdded: root.syncTabs()
+                        onItemAdded: Qt.callLater(root.syncTabs)
                     }
                 }
                 Item { Layout.fillWidth: true }
