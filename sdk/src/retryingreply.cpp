@@ -88,7 +88,10 @@ void RetryingReply::holdBack(quint64 generation)
     }
     qCDebug(lcNet) << "hold back" << m_currentUrl.toDisplayString()
                    << "until the refresh: its token was refused";
-    dropInner();
+    // Deleted, not aborted: its answer may already be on the way in the network thread, and an
+    // abort() racing it makes Qt warn "this method must only be called once". Deleting a
+    // running reply cancels it the same way, silently.
+    dropInner(DropMode::Delete);
     waitForRefresh(generation, AuthClient::RefreshReason::Unauthorized);
 }
 
@@ -340,7 +343,7 @@ void RetryingReply::finishOnce()
     Q_EMIT finished();
 }
 
-void RetryingReply::dropInner()
+void RetryingReply::dropInner(DropMode mode)
 {
     stopWatchingUnsent();
     if (!m_inner)
@@ -348,7 +351,7 @@ void RetryingReply::dropInner()
     QNetworkReply *inner = m_inner;
     m_inner = nullptr;
     inner->disconnect(this);
-    if (!inner->isFinished())
+    if (mode == DropMode::Abort && !inner->isFinished())
         inner->abort();
     inner->deleteLater();
 }

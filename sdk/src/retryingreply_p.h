@@ -61,7 +61,8 @@ private:
     void commitMetaData();
     void fail(const AuthError &error);
     void finishOnce();
-    void dropInner();
+    enum class DropMode { Abort, Delete };
+    void dropInner(DropMode mode = DropMode::Abort);
     bool rewindBody();
     void stopWatchingUnsent();
 
