@@ -19,6 +19,8 @@ PACKAGES=(
   curl
   # headless GUI, screenshots
   xvfb xauth
+  # benchmarks (tests/bench): instruction counts, heap profiles, the storm plot
+  valgrind heaptrack jq gnuplot-nox
 )
 
 missing=()

@@ -7,6 +7,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QFile>
 #include <QJsonDocument>
 #include <QLibraryInfo>
 #include <QTextStream>
@@ -187,6 +188,9 @@ int main(int argc, char **argv)
         QStringLiteral("Smoke mode: small counts, one repetition; checks the counts (refresh "
                        "calls = 1), never the times."));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+    const QCommandLineOption jsonFile(QStringLiteral("json-file"),
+        QStringLiteral("Also write the JSON to FILE (for tests/bench/plot-storm.sh)."),
+        QStringLiteral("FILE"));
     const QCommandLineOption reps(QStringLiteral("reps"),
         QStringLiteral("Repetitions of each measurement (default 5; median and spread)."),
         QStringLiteral("N"), QStringLiteral("5"));
@@ -224,8 +228,8 @@ int main(int argc, char **argv)
         QStringLiteral("replay"), QStringLiteral("Internal: memory child meets 401s."));
     const QCommandLineOption service(QStringLiteral("service"),
         QStringLiteral("Internal: keychain service."), QStringLiteral("NAME"));
-    parser.addOptions({ quick, json, reps, scenario, noCallgrind, steady, profile, baseUrl,
-        identity, passwordEnv, path, echoPath, child, count, replay, service });
+    parser.addOptions({ quick, json, jsonFile, reps, scenario, noCallgrind, steady, profile,
+        baseUrl, identity, passwordEnv, path, echoPath, child, count, replay, service });
     parser.process(app);
 
     Options o;
@@ -294,36 +298,44 @@ int main(int argc, char **argv)
                 "debug"
 #endif
                 ) } };
+    const QJsonObject out { { QStringLiteral("machine"), machine },
+        { QStringLiteral("mode"), o.quick ? QStringLiteral("quick") : QStringLiteral("full") },
+        { QStringLiteral("reps"), o.reps },
+        { QStringLiteral("server"),
+            c.external() ? c.baseUrl.toString() : QStringLiteral("built-in") },
+        { QStringLiteral("scenarios"), c.results }, { QStringLiteral("targets"), c.targets },
+        { QStringLiteral("checks"), c.checks } };
+    if (parser.isSet(jsonFile)) {
+        QFile file(parser.value(jsonFile));
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+            || file.write(QJsonDocument(out).toJson(QJsonDocument::Indented)) < 0) {
+            fprintf(stderr, "latchkey-bench: cannot write %s\n", qPrintable(file.fileName()));
+            return 73;
+        }
+    }
     if (o.json) {
-        const QJsonObject out { { QStringLiteral("machine"), machine },
-            { QStringLiteral("mode"), o.quick ? QStringLiteral("quick") : QStringLiteral("full") },
-            { QStringLiteral("reps"), o.reps },
-            { QStringLiteral("server"),
-                c.external() ? c.baseUrl.toString() : QStringLiteral("built-in") },
-            { QStringLiteral("scenarios"), c.results }, { QStringLiteral("targets"), c.targets },
-            { QStringLiteral("checks"), c.checks } };
         fputs(QJsonDocument(out).toJson(QJsonDocument::Indented).constData(), stdout);
     } else {
-        QTextStream out(stdout);
-        out << "# latchkey-bench (" << (o.quick ? "quick" : "full") << ", median of " << o.reps
-            << ", spread min–max)\n";
-        out << "machine: " << cpuCount() << " CPUs, " << cpuModel() << ", Qt " << qVersion()
-            << "\n";
+        QTextStream text(stdout);
+        text << "# latchkey-bench (" << (o.quick ? "quick" : "full") << ", median of " << o.reps
+             << ", spread min–max)\n";
+        text << "machine: " << cpuCount() << " CPUs, " << cpuModel() << ", Qt " << qVersion()
+             << "\n";
         for (const QString &line : std::as_const(c.text))
-            out << line << '\n';
+            text << line << '\n';
         if (!c.targets.isEmpty()) {
-            out << "\n## Targets\n\n| target | goal | measured | met |\n| --- | --- | --- | --- "
-                   "|\n";
+            text << "\n## Targets\n\n| target | goal | measured | met |\n| --- | --- | --- | --- "
+                    "|\n";
             for (const QJsonValue &t : std::as_const(c.targets)) {
                 const QJsonObject o = t.toObject();
-                out << "| " << o.value(QLatin1String("target")).toString() << " | "
-                    << o.value(QLatin1String("goal")).toString() << " | "
-                    << o.value(QLatin1String("measured")).toString() << " | "
-                    << (o.value(QLatin1String("met")).toBool() ? "yes" : "**no**") << " |\n";
+                text << "| " << o.value(QLatin1String("target")).toString() << " | "
+                     << o.value(QLatin1String("goal")).toString() << " | "
+                     << o.value(QLatin1String("measured")).toString() << " | "
+                     << (o.value(QLatin1String("met")).toBool() ? "yes" : "**no**") << " |\n";
             }
         }
-        out << "\nchecks: " << (c.checks.size() - c.failedChecks) << "/" << c.checks.size()
-            << " passed\n";
+        text << "\nchecks: " << (c.checks.size() - c.failedChecks) << "/" << c.checks.size()
+             << " passed\n";
     }
     return c.failedChecks ? 1 : 0;
 }
