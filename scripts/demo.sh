@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# scripts/demo.sh
+# scripts/demo.sh [--cli]
 #
-# Installs what is missing, builds (preset dev), starts latchkey-server on a free loopback port
-# with a fresh SQLite database and the demo data, runs the demo against it, and stops the server.
-# The demo is a latchkey-cli walkthrough for now (the Qt Quick app takes over in its issue: only
-# run_demo below changes). The refresh token goes to the Secret Service of the current D-Bus
-# session when there is one, else to a private, throwaway gnome-keyring
-# (tests/support/with-keyring.sh).
+# Installs what is missing, builds (preset dev), starts latchkey-server with the demo data and the
+# test hooks (--seed-demo --test-hooks), runs the demo against it, and stops the server.
+#
+#   (default)  opens latchkey-demo, the Qt Quick app. The server keeps its database in
+#              build/dev/demo-state/ and listens on 127.0.0.1:$LATCHKEY_DEMO_PORT (8765), so a
+#              session survives quitting: run it again and the app starts signed in. Without a
+#              display the app renders its pages to build/dev/demo-state/screenshots/ instead.
+#   --cli      the latchkey-cli walkthrough: a fresh database on a free port, each step a process.
+#
+# The refresh token goes to the Secret Service of the current D-Bus session when there is one;
+# else to a private gnome-keyring (tests/support/with-keyring.sh) — kept in
+# build/dev/demo-state/home for the app, thrown away for --cli.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
@@ -14,6 +20,23 @@ root=$(pwd)
 BUILD=$root/build/dev
 SERVER=$BUILD/server/latchkey-server
 CLI=$BUILD/demo-app/cli/latchkey-cli
+APP=$BUILD/demo-app/app/latchkey-demo
+STATE=$BUILD/demo-state
+PORT=${LATCHKEY_DEMO_PORT:-8765}
+
+mode=app
+case "${1:-}" in
+--cli) mode=cli ;;
+--run-cli | --run-app | "") ;;
+-h | --help)
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+  ;;
+*)
+  echo "usage: $0 [--cli]" >&2
+  exit 64
+  ;;
+esac
 
 # ---------------------------------------------------------------------------------------------
 # The demo itself; $URL is the running server. Each latchkey-cli line is a new process: the
@@ -62,16 +85,18 @@ show_keychain() {
     grep '^attribute\.user' || echo "(none)"
 }
 
+# start_server DIR [PORT]: the database and the log in DIR; a free port unless PORT is given.
 start_server() {
-  local tmp=$1
-  exec {server_fd}< <(exec "$SERVER" --port 0 --db "$tmp/demo.sqlite" --seed-demo --test-hooks \
-    2>"$tmp/server.log")
+  local tmp=$1 port=${2:-0}
+  exec {server_fd}< <(exec "$SERVER" --port "$port" --db "$tmp/demo.sqlite" --seed-demo \
+    --test-hooks 2>>"$tmp/server.log")
   SERVER_PID=$!
   local line=
   if ! read -r -t 60 -u "$server_fd" line ||
     [[ ! $line =~ ^listening\ on\ (http://[^[:space:]]+) ]]; then
     echo "demo: latchkey-server did not start:" >&2
-    cat "$tmp/server.log" >&2
+    tail -n 20 "$tmp/server.log" >&2
+    if [ "$port" != 0 ]; then echo "demo: is port $port taken? Set LATCHKEY_DEMO_PORT." >&2; fi
     exit 1
   fi
   URL=${BASH_REMATCH[1]%/}
@@ -81,8 +106,39 @@ start_server() {
   echo "latchkey-server: $URL (database $tmp/demo.sqlite, log $tmp/server.log)"
 }
 
-# Phase 2 (inside a keychain session): server up, demo, server down.
-if [ "${1:-}" = --run ]; then
+# The Qt Quick app against the server; pages rendered to PNG when there is no display.
+run_app() {
+  if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+    echo "demo: opening latchkey-demo (sign in as guest@latchkey.test / Guest-2026! or"
+    echo "      manager@latchkey.test / Manager-2026!); quit the window to stop the server"
+    "$APP" --base-url "$URL"
+    return
+  fi
+  local shots=$STATE/screenshots
+  mkdir -p "$shots"
+  echo "demo: no display: rendering the pages offscreen to $shots/"
+  "$APP" --base-url "$URL" --page signin --store memory --screenshot "$shots/signin.png"
+  local page
+  for page in dashboard bookings admin; do
+    LATCHKEY_PASSWORD='Guest-2026!' "$APP" --base-url "$URL" --store memory \
+      --sign-in guest@latchkey.test --page "$page" --screenshot "$shots/$page.png"
+  done
+}
+
+# Phase 2 (inside a keychain session): the app with its kept server, until the window closes.
+if [ "${1:-}" = --run-app ]; then
+  mkdir -p "$STATE"
+  chmod 700 "$STATE"
+  SERVER_PID=
+  stop() { if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi; }
+  trap stop EXIT
+  start_server "$STATE" "$PORT"
+  run_app
+  exit 0
+fi
+
+# Phase 2 (inside a keychain session): server up, CLI walkthrough, server down.
+if [ "${1:-}" = --run-cli ]; then
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-demo.XXXXXX")
   SERVER_PID=
   stop() {
@@ -103,8 +159,10 @@ fi
 # Phase 1: dependencies, build, then choose the keychain.
 scripts/deps.sh
 # (The demo needs these two even in a build tree configured without them.)
-cmake --preset dev -DLATCHKEY_BUILD_SERVER=ON -DLATCHKEY_BUILD_DEMO=ON
-cmake --build --preset dev --target latchkey-server latchkey-cli
+cmake --preset dev -DLATCHKEY_BUILD_SERVER=ON -DLATCHKEY_BUILD_DEMO=ON -DLATCHKEY_BUILD_QML=ON
+targets=(latchkey-server latchkey-cli)
+if [ "$mode" = app ]; then targets+=(latchkey-demo); fi
+cmake --build --preset dev --target "${targets[@]}"
 
 has_secret_service() {
   [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || return 1
@@ -113,7 +171,15 @@ has_secret_service() {
 }
 if has_secret_service; then
   echo "demo: using the Secret Service of this D-Bus session"
-  exec "$0" --run
+  exec "$0" "--run-$mode"
+fi
+if [ "$mode" = app ]; then
+  # A keyring that outlives this run (the session must survive quitting); X still needs its
+  # cookie once HOME moves.
+  echo "demo: no Secret Service on this session; using a private gnome-keyring in $STATE/home"
+  mkdir -p "$STATE"
+  if [ -n "${DISPLAY:-}" ]; then export XAUTHORITY=${XAUTHORITY:-$HOME/.Xauthority}; fi
+  LATCHKEY_TEST_HOME=$STATE/home exec tests/support/with-keyring.sh "$root/scripts/demo.sh" --run-app
 fi
 echo "demo: no Secret Service on this session; using a private gnome-keyring"
-exec tests/support/with-keyring.sh "$root/scripts/demo.sh" --run
+exec tests/support/with-keyring.sh "$root/scripts/demo.sh" --run-cli
