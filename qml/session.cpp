@@ -85,10 +85,11 @@ void QmlSession::destroyClient()
         return;
     if (m_registry)
         m_registry->remove(m_client); // before the client goes: managers on other threads
-    // Not deleted at once: a keychain job still running when its KeychainTokenStore is deleted
-    // crashes in QtKeychain's libsecret backend (the SDK parents the jobs to the store). The
-    // client leaves this Session now and deletes itself once its store queue is idle; the
-    // operations it still runs finish unobserved (at exit it is simply never deleted).
+    // Not deleted at once: the client leaves this Session now and deletes itself once its
+    // token-store queue is idle, so a rotated refresh token queued for the keychain still lands
+    // (and, before SDK commit 470d51a, a keychain job deleted mid-flight crashed QtKeychain's
+    // libsecret backend). Operations it still runs finish unobserved; at exit it is simply
+    // never deleted.
     AuthClient *client = std::exchange(m_client, nullptr);
     client->disconnect(this);
     client->setParent(nullptr);
