@@ -463,6 +463,7 @@ AuthReply *AuthClient::signOut()
             if (!guard)
                 return;
             d->clearDetails();
+            d->setIdentity(QString()); // signed out on purpose: forget who (an expiry keeps it)
             d->setState(State::SignedOut);
             Q_EMIT signedOut();
             reply->finish(serverError.isError() ? serverError : storeError);

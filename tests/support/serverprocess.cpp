@@ -7,6 +7,9 @@
 #include <QRegularExpression>
 #include <QTimer>
 
+#include <csignal>
+#include <sys/prctl.h>
+
 namespace LatchkeyTest {
 
 namespace {
@@ -32,6 +35,8 @@ QByteArray blockingRequest(
 ServerProcess::ServerProcess()
 {
     m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    // A test that crashes must not leave its server behind (CTest would wait on its output).
+    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
 }
 
 ServerProcess::~ServerProcess()

@@ -79,6 +79,8 @@ public:
 
     State state() const;
     bool isBusy() const;
+    /*! Who is signed in, or was until the session expired (a sign-in form can offer it
+        again); empty after signOut(). */
     QString identity() const;
     QJsonObject user() const;
     QStringList roles() const;

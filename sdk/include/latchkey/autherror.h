@@ -31,6 +31,7 @@ class LATCHKEY_EXPORT AuthError
 {
     Q_GADGET
     Q_PROPERTY(Kind kind READ kind CONSTANT)
+    Q_PROPERTY(bool isError READ isError CONSTANT)
     Q_PROPERTY(QString message READ message CONSTANT)
     Q_PROPERTY(int httpStatus READ httpStatus CONSTANT)
     Q_PROPERTY(int retryAfter READ retryAfter CONSTANT)

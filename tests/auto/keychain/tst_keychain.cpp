@@ -170,6 +170,7 @@ private Q_SLOTS:
         }
         QCOMPARE(expired.size(), 1);
         QCOMPARE(client->state(), AuthClient::State::SignedOut);
+        QCOMPARE(client->identity(), guest); // kept: the sign-in form can offer it again
         QCOMPARE(
             m_server->metric(QStringLiteral("latchkey_refresh_total{result=\"invalid\"}")), 1.0);
         QVERIFY(!await(client->flush()).isError());
@@ -190,6 +191,7 @@ private Q_SLOTS:
         QCOMPARE(signedOut.size(), 1);
         QCOMPARE(client->state(), AuthClient::State::SignedOut);
         QVERIFY(client->user().isEmpty());
+        QVERIFY(client->identity().isEmpty());
         QVERIFY(storedRefreshToken(client.get(), guest).isEmpty());
         QVERIFY(storedLastIdentity(client.get()).isEmpty());
         QCOMPARE(refreshWith(token), 401); // revoked on the server too
