@@ -81,7 +81,10 @@ JwtSigner::Verified JwtSigner::verify(const QByteArray &token, qint64 nowSeconds
         result.error = Error::Malformed;
         return result;
     }
-    if (qint64(exp.toDouble()) <= nowSeconds) {
+    // `exp` has whole seconds while a token is issued at any moment of one: refused only once
+    // the second of `exp` is over (RFC 7519 §4.1.4 allows that leeway), a token lives at least
+    // the expires_in its answer promises, never up to a second less.
+    if (qint64(exp.toDouble()) < nowSeconds) {
         result.error = Error::Expired;
         return result;
     }
