@@ -167,7 +167,7 @@ ChangePasswordResult AuthService::changePassword(
     const QByteArray hash = PasswordHasher::derive(newPassword, salt, m_options.pbkdf2Iterations);
     if (!m_db.updatePassword(user.id, hash, salt, m_options.pbkdf2Iterations))
         return result; // Failed
-    qCInfo(lcServer) << "user" << user.id << "changed their password";
+    qCInfo(lcServer) << "user" << user.id << "changed their credentials";
     result.status = ChangePasswordResult::Status::Ok;
     return result;
 }
