@@ -127,6 +127,7 @@ void QmlSession::rebuild()
             connect(c, &AuthClient::signedOut, this, &QmlSession::signedOut);
             connect(c, &AuthClient::tokenRefreshed, this, &QmlSession::refreshed);
             connect(c, &AuthClient::refreshFailed, this, &QmlSession::refreshFailed);
+            connect(c, &AuthClient::refreshRetrying, this, &QmlSession::refreshRetrying);
             connect(c, &AuthClient::sessionExpired, this, [this](const AuthError &error) {
                 setLastError(error);
                 Q_EMIT expired(error);

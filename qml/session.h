@@ -133,6 +133,8 @@ Q_SIGNALS:
     /*! A new access token: reason AuthClient.Proactive, Unauthorized (after a 401), Restore or
         Freshness. */
     void refreshed(Latchkey::AuthClient::RefreshReason reason);
+    /*! One refresh attempt failed on the network or with a 5xx; another follows in retryInMs. */
+    void refreshRetrying(const Latchkey::AuthError &error, int attempt, int retryInMs);
     /*! A refresh failed on the network or with a 5xx after its retries; the session is kept. */
     void refreshFailed(const Latchkey::AuthError &error);
     /*! An operation ("signIn", "restore", "signOut", "register") ended with \a error. */

@@ -204,6 +204,7 @@ AuthClient::AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObjec
         [this](const AuthError &error, RefreshReason reason) { d->onRejected(error, reason); });
     connect(
         d->coordinator, &RefreshCoordinator::failedTransiently, this, &AuthClient::refreshFailed);
+    connect(d->coordinator, &RefreshCoordinator::retrying, this, &AuthClient::refreshRetrying);
 }
 
 AuthClient::~AuthClient()

@@ -159,7 +159,9 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
     qCInfo(lcAuth) << "refresh failed:" << error.toString() << "attempt" << m_attempt << "of"
                    << m_maxAttempts;
     if (m_attempt < m_maxAttempts) {
-        m_retry.start(backoff(m_attempt, error.retryAfter()));
+        const std::chrono::milliseconds delay = backoff(m_attempt, error.retryAfter());
+        m_retry.start(delay);
+        Q_EMIT retrying(error, m_attempt, int(delay.count()));
         return;
     }
     Q_EMIT failedTransiently(error);

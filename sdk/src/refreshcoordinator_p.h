@@ -46,6 +46,7 @@ public:
 Q_SIGNALS:
     void refreshed(const Latchkey::TokenSet &tokens, Latchkey::AuthClient::RefreshReason reason);
     void rejected(const Latchkey::AuthError &error, Latchkey::AuthClient::RefreshReason reason);
+    void retrying(const Latchkey::AuthError &error, int attempt, int retryInMs);
     void failedTransiently(const Latchkey::AuthError &error);
 
 private:

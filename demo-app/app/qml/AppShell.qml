@@ -177,6 +177,9 @@ FocusScope {
             if (reason !== AuthClient.Restore)
                 root.log(root.reasonText(reason));
         }
+        onRefreshRetrying: (error, attempt, retryInMs) => root.log(
+            qsTr("refresh attempt %1 failed: %2; trying again in %3 ms")
+                .arg(attempt).arg(error.message).arg(retryInMs), "warn")
         onRefreshFailed: error => root.log(
             qsTr("refresh failed: %1; the session is kept, the next request tries again")
                 .arg(error.message), "warn")

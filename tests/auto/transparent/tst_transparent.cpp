@@ -221,6 +221,7 @@ private Q_SLOTS:
         m_client->setRefreshRetry(4, 10ms);
         QSignalSpy expired(m_client.get(), &AuthClient::sessionExpired);
         QSignalSpy failed(m_client.get(), &AuthClient::refreshFailed);
+        QSignalSpy retrying(m_client.get(), &AuthClient::refreshRetrying);
 
         // Two 503s, then the third attempt succeeds: invisible to the caller.
         QCOMPARE(
@@ -233,6 +234,11 @@ private Q_SLOTS:
         QCOMPARE(httpStatus(reply), 200);
         QCOMPARE(m_server->metric(refreshInjected), 2.0);
         QCOMPARE(failed.size(), 0);
+        QCOMPARE(retrying.size(), 2); // each failed attempt is announced, with its number
+        QCOMPARE(retrying.at(0).at(0).value<AuthError>().kind(), AuthError::Kind::Server);
+        QCOMPARE(retrying.at(1).at(1).toInt(), 2);
+        QVERIFY(retrying.at(1).at(2).toInt() >= 0);
+        retrying.clear();
         delete reply;
 
         // More failures than attempts: the request fails with a Server error, the session stays.
@@ -248,6 +254,7 @@ private Q_SLOTS:
         QCOMPARE(AuthorizedNetworkAccessManager::authError(reply).kind(), AuthError::Kind::Server);
         QCOMPARE(failed.size(), 1);
         QCOMPARE(expired.size(), 0);
+        QCOMPARE(retrying.size(), 1); // the last attempt is not retried: refreshFailed says so
         QCOMPARE(m_client->state(), AuthClient::State::SignedIn);
         delete reply;
 
