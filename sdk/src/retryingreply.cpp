@@ -92,6 +92,9 @@ void RetryingReply::holdBack(quint64 generation)
     // abort() racing it makes Qt warn "this method must only be called once". Deleting a
     // running reply cancels it the same way, silently.
     dropInner(DropMode::Delete);
+    // Its one replay: should the next attempt meet a 401 too, the caller sees it (invariant 5
+    // counts what may have reached the server, and a withdrawn GET may have).
+    m_replayed = true;
     waitForRefresh(generation, AuthClient::RefreshReason::Unauthorized);
 }
 
