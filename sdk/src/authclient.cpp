@@ -158,6 +158,32 @@ void AuthClientPrivate::wipe(const QString &id, TokenStore::DoneCallback done)
     storeQueue->remove(lastIdentityKey(), std::move(done));
 }
 
+void AuthClientPrivate::readStoredSession(const QString &identity,
+    std::function<void(const QString &, const QByteArray &, const AuthError &)> done)
+{
+    QPointer<AuthClient> guard(q);
+    auto readToken = [this, guard, done](const QString &id) {
+        storeQueue->read(
+            tokenKey(id), [guard, done, id](const QByteArray &secret, const AuthError &error) {
+                if (guard)
+                    done(id, secret, error);
+            });
+    };
+    if (!identity.isEmpty()) {
+        readToken(identity);
+        return;
+    }
+    storeQueue->read(lastIdentityKey(),
+        [guard, done, readToken](const QByteArray &secret, const AuthError &error) {
+            if (!guard)
+                return;
+            if (error.isError() || secret.isEmpty())
+                done(QString(), QByteArray(), error);
+            else
+                readToken(QString::fromUtf8(secret));
+        });
+}
+
 void AuthClientPrivate::onRefreshed(const TokenSet &tokens, AuthClient::RefreshReason reason)
 {
     const bool restoring = state == AuthClient::State::Restoring;
@@ -401,7 +427,6 @@ AuthReply *AuthClient::restore(const QString &identity)
     d->coordinator->stop();
     d->core->beginRestore(); // requests made from now on wait for the outcome
     d->setState(State::Restoring);
-    QPointer<AuthClient> guard(this);
     auto fail = [this, reply](const AuthError &error) {
         d->core->end(error);
         d->setState(State::SignedOut);
@@ -419,36 +444,18 @@ AuthReply *AuthClient::restore(const QString &identity)
                     fail(outcome.error);
             });
     };
-    auto readToken = [this, guard, fail, refreshWith](const QString &id) {
-        d->storeQueue->read(d->tokenKey(id),
-            [guard, fail, refreshWith, id](const QByteArray &secret, const AuthError &error) {
-                if (!guard)
-                    return;
-                if (error.isError())
-                    fail(error);
-                else if (secret.isEmpty())
-                    fail(AuthError(AuthError::Kind::NotSignedIn,
-                        QStringLiteral("No stored session for %1").arg(id)));
-                else
-                    refreshWith(id, secret);
-            });
-    };
-    if (!identity.isEmpty()) {
-        readToken(identity.trimmed());
-    } else {
-        d->storeQueue->read(d->lastIdentityKey(),
-            [guard, fail, readToken](const QByteArray &secret, const AuthError &error) {
-                if (!guard)
-                    return;
-                if (error.isError())
-                    fail(error);
-                else if (secret.isEmpty())
-                    fail(AuthError(
-                        AuthError::Kind::NotSignedIn, QStringLiteral("No stored session")));
-                else
-                    readToken(QString::fromUtf8(secret));
-            });
-    }
+    d->readStoredSession(identity.trimmed(),
+        [fail, refreshWith](
+            const QString &id, const QByteArray &refreshToken, const AuthError &error) {
+            if (error.isError())
+                fail(error);
+            else if (refreshToken.isEmpty())
+                fail(AuthError(AuthError::Kind::NotSignedIn,
+                    id.isEmpty() ? QStringLiteral("No stored session")
+                                 : QStringLiteral("No stored session for %1").arg(id)));
+            else
+                refreshWith(id, refreshToken);
+        });
     return reply;
 }
 
@@ -518,27 +525,11 @@ AuthReply *AuthClient::signOut()
         withBearer(d->identity, rt);
         return reply;
     }
-    // Not restored in this process: revoke what the store holds.
-    auto readToken = [this, guard, withBearer](const QString &id) {
-        d->storeQueue->read(
-            d->tokenKey(id), [guard, withBearer, id](const QByteArray &secret, const AuthError &) {
-                if (guard)
-                    withBearer(id, secret);
-            });
-    };
-    if (!d->identity.isEmpty()) {
-        readToken(d->identity);
-    } else {
-        d->storeQueue->read(d->lastIdentityKey(),
-            [guard, readToken, withBearer](const QByteArray &secret, const AuthError &) {
-                if (!guard)
-                    return;
-                if (secret.isEmpty())
-                    withBearer(QString(), QByteArray());
-                else
-                    readToken(QString::fromUtf8(secret));
-            });
-    }
+    // Not restored in this process: revoke what the store holds (and wipe it, whatever it says).
+    d->readStoredSession(d->identity,
+        [withBearer](const QString &id, const QByteArray &refreshToken, const AuthError &) {
+            withBearer(id, refreshToken);
+        });
     return reply;
 }
 

@@ -39,6 +39,11 @@ public:
     // GET or PUT the profile's "me" endpoint through the authorized manager.
     void meExchange(AuthReply *reply, const QByteArray &verb, const QJsonObject &body);
 
+    // Reads a stored session from the token store: \a identity's, else the last one signed in.
+    // \a done gets the identity found, its refresh token (empty: none) and a store error.
+    void readStoredSession(const QString &identity,
+        std::function<void(const QString &, const QByteArray &, const AuthError &)> done);
+
     void onRefreshed(const TokenSet &tokens, AuthClient::RefreshReason reason);
     void onRejected(const AuthError &error, AuthClient::RefreshReason reason);
 
