@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# tst_package.sh BUILD_DIR SOURCE_DIR: installs the SDK from BUILD_DIR into a temporary prefix,
+# then configures, builds and runs tests/package/consumer against it with find_package(Latchkey).
+set -euo pipefail
+build=$1 src=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-package.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cmake --install "$build/sdk" --prefix "$work/prefix" >/dev/null
+test -f "$work/prefix/include/latchkey/authclient.h"
+test -f "$work/prefix/include/latchkey/latchkey_export.h"
+if ls "$work/prefix/include/latchkey/"*_p.h >/dev/null 2>&1; then
+  echo "FAIL: a private header was installed" >&2
+  exit 1
+fi
+if grep -rq "qt6keychain/keychain.h" "$work/prefix/include"; then
+  echo "FAIL: an installed header includes QtKeychain" >&2
+  exit 1
+fi
+cmake -S "$src/tests/package/consumer" -B "$work/consumer" -G Ninja \
+  -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$work/consumer" >/dev/null
+LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+  "$work/consumer/consumer" | tee "$work/out"
+grep -q "profiles: .*latchkey.*valid: yes manager: yes" "$work/out"
+echo "PASS (find_package(Latchkey) from an installed prefix)"
