@@ -231,6 +231,20 @@ AuthClient::AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObjec
     connect(
         d->coordinator, &RefreshCoordinator::failedTransiently, this, &AuthClient::refreshFailed);
     connect(d->coordinator, &RefreshCoordinator::retrying, this, &AuthClient::refreshRetrying);
+    d->coordinator->setSharedStore({
+        [this]() -> QString {
+            const TokenStore *store = d->store;
+            if (!store || store->sharedName().isEmpty() || d->identity.isEmpty())
+                return QString();
+            return store->sharedName() + QLatin1Char('\n') + d->tokenKey(d->identity);
+        },
+        [this](std::function<void(const QByteArray &)> done) {
+            d->storeQueue->read(d->tokenKey(d->identity),
+                [done = std::move(done)](
+                    const QByteArray &secret, const AuthError &) { done(secret); });
+        },
+        [this](std::function<void()> done) { d->storeQueue->whenIdle(std::move(done)); },
+    });
 }
 
 AuthClient::~AuthClient()

@@ -55,6 +55,11 @@ QString KeychainTokenStore::service() const
     return d->service;
 }
 
+QString KeychainTokenStore::sharedName() const
+{
+    return QStringLiteral("keychain:") + d->service;
+}
+
 QString KeychainTokenStore::defaultService()
 {
     const QString org = QCoreApplication::organizationName();

@@ -14,6 +14,7 @@ RefreshCoordinator::RefreshCoordinator(std::shared_ptr<SessionCore> core, QObjec
     : QObject(parent)
     , m_core(std::move(core))
     , m_nam(new QNetworkAccessManager(this))
+    , m_lock(new SharedRefreshLock(this))
 {
     m_nam->setCookieJar(nullptr);
     m_proactive.setSingleShot(true);
@@ -62,6 +63,7 @@ void RefreshCoordinator::stop()
 {
     m_proactive.stop();
     m_retry.stop();
+    releaseShared();
     if (m_call)
         m_call->abort();
 }
@@ -105,6 +107,40 @@ void RefreshCoordinator::attempt()
         m_core->resolve(outcome);
         return;
     }
+    const QString lockName = m_shared.lockName ? m_shared.lockName() : QString();
+    if (lockName.isEmpty()) {
+        send(refreshToken);
+        return;
+    }
+    // Another process may have rotated the stored token since this one read it: under the
+    // lock, read it again and refresh with what the store holds now.
+    const quint64 epoch = m_core->epoch();
+    ++m_lockTicket;
+    m_lock->acquire(lockName, [this, epoch] {
+        m_shared.reread(
+            [this, epoch](const QByteArray &stored) {
+                if (epoch != m_core->epoch()) {
+                    releaseShared();
+                    return; // the session ended meanwhile; end() answered its waiters
+                }
+                const QByteArray current = m_core->refreshToken();
+                if (!stored.isEmpty() && stored != current) {
+                    qCInfo(lcAuth)
+                        << "the stored refresh token was rotated by another client: using it";
+                    m_core->replaceRefreshToken(stored);
+                }
+                send(m_core->refreshToken());
+            });
+    });
+}
+
+void RefreshCoordinator::releaseShared()
+{
+    m_lock->release();
+}
+
+void RefreshCoordinator::send(const QByteArray &refreshToken)
+{
     ++m_attempt;
     qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << m_reason << "token"
                     << redacted(refreshToken);
@@ -117,6 +153,7 @@ void RefreshCoordinator::attempt()
 void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
 {
     if (epoch != m_core->epoch()) {
+        releaseShared();
         qCDebug(lcAuth) << "refresh answer for a closed session ignored";
         return; // end() already answered the waiters of that session
     }
@@ -130,7 +167,17 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
             qCInfo(lcAuth) << "refreshed, access token" << redacted(tokens.access) << "lifetime ms"
                            << tokens.lifetimeMs
                            << (tokens.refresh.isEmpty() ? "(refresh token kept)" : "(rotated)");
-            Q_EMIT refreshed(tokens, m_reason);
+            Q_EMIT refreshed(tokens, m_reason); // the client queues the rotated token's write
+            if (m_shared.whenPersisted && m_lock->isBusy()) {
+                // Held until the rotated token is in the store, for the next process to read;
+                // only this acquisition is released (a newer refresh may hold it by then).
+                QPointer<RefreshCoordinator> self(this);
+                const quint64 ticket = m_lockTicket;
+                m_shared.whenPersisted([self, ticket] {
+                    if (self && self->m_lockTicket == ticket)
+                        self->releaseShared();
+                });
+            }
             outcome.ok = true;
             outcome.accessToken = tokens.access;
             outcome.generation = m_core->snapshot().generation;
@@ -139,6 +186,7 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
         }
         // A 2xx without tokens: the server is not speaking the profile. Not the user's fault:
         // keep the session, fail the waiters with what was expected.
+        releaseShared();
         qCWarning(lcAuth) << "refresh answer unusable:" << error.message();
         Q_EMIT failedTransiently(error);
         outcome.error = error;
@@ -146,6 +194,7 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
         return;
     }
 
+    releaseShared();
     const AuthError error
         = WireFormat::errorFor(m_core->profile, result, WireFormat::Exchange::Refresh);
     if (!result.tooLarge && WireFormat::isRejection(result)) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "sessioncore_p.h"
+#include "sharedrefreshlock_p.h"
 
 #include <QObject>
 #include <QPointer>
@@ -43,6 +44,17 @@ public:
     // Called through SessionCore (queued) when a refresh must run.
     void run(RefreshReason reason);
 
+    // When the session lives in a store other processes share (the keychain): the name of the
+    // lock for the current entry (empty: none), how to re-read the stored refresh token, and how
+    // to wait until a rotated one is written back. Set by AuthClient.
+    struct SharedStore
+    {
+        std::function<QString()> lockName;
+        std::function<void(std::function<void(const QByteArray &)>)> reread;
+        std::function<void(std::function<void()>)> whenPersisted;
+    };
+    void setSharedStore(SharedStore shared) { m_shared = std::move(shared); }
+
 Q_SIGNALS:
     void refreshed(const Latchkey::TokenSet &tokens, Latchkey::AuthClient::RefreshReason reason);
     void rejected(const Latchkey::AuthError &error, Latchkey::AuthClient::RefreshReason reason);
@@ -51,6 +63,8 @@ Q_SIGNALS:
 
 private:
     void attempt();
+    void send(const QByteArray &refreshToken);
+    void releaseShared();
     void onResult(const HttpResult &result, quint64 epoch);
     void schedule(const TokenSet &tokens);
     std::chrono::milliseconds backoff(int attempt, int retryAfterSeconds) const;
@@ -65,6 +79,9 @@ private:
     int m_maxAttempts = 4;
     std::chrono::milliseconds m_initialDelay { 500 };
     std::chrono::milliseconds m_lead { -1 };
+    SharedStore m_shared;
+    SharedRefreshLock *m_lock;
+    quint64 m_lockTicket = 0;
 };
 
 } // namespace Latchkey

@@ -276,6 +276,12 @@ QByteArray SessionCore::refreshToken() const
     return m_refresh;
 }
 
+void SessionCore::replaceRefreshToken(const QByteArray &refreshToken)
+{
+    QMutexLocker lock(&m_mutex);
+    m_refresh = refreshToken;
+}
+
 QByteArray SessionCore::accessToken() const
 {
     QMutexLocker lock(&m_mutex);

@@ -94,6 +94,8 @@ public:
     // The session is over (signed out, refresh rejected): every waiter fails with \a reason.
     void end(const AuthError &reason);
     QByteArray refreshToken() const;
+    // The store holds a newer refresh token of this session (another process rotated it).
+    void replaceRefreshToken(const QByteArray &refreshToken);
     QByteArray accessToken() const;
     quint64 epoch() const; // changes with every beginSession/applyTokens-after-signIn/clear
     bool isActive() const;

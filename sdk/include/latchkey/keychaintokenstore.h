@@ -31,6 +31,8 @@ public:
     void read(const QString &key, ReadCallback done) override;
     void write(const QString &key, const QByteArray &secret, DoneCallback done) override;
     void remove(const QString &key, DoneCallback done) override;
+    /*! "keychain:<service>": every process of the app shares these entries. */
+    QString sharedName() const override;
 
     static QString defaultService();
 

@@ -33,6 +33,12 @@ public:
     virtual void read(const QString &key, ReadCallback done) = 0;
     virtual void write(const QString &key, const QByteArray &secret, DoneCallback done) = 0;
     virtual void remove(const QString &key, DoneCallback done) = 0;
+
+    /*! A name for the storage when other processes (or other stores in this one) see the same
+        entries, as with the OS keychain; empty when the entries are this object's alone. Clients
+        of a shared store take turns to refresh one session and re-read its token first, so that
+        two processes never present the same rotating refresh token. */
+    virtual QString sharedName() const { return QString(); }
 };
 
 } // namespace Latchkey

@@ -9,7 +9,7 @@
 # entries. No sleeps: token expiry is forced through the server's --test-hooks endpoints.
 #
 # Cases: walkthrough, bad_credentials, usage, http_error, dead_server, offline_logout,
-#        revoked_session, stdin_password, memory_store, profile_file
+#        revoked_session, stdin_password, memory_store, profile_file, parallel_processes
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -246,6 +246,26 @@ case_memory_store() {
   LATCHKEY_PASSWORD=$GUEST_PASSWORD expect 0 --store memory login "$GUEST"
   expect_no_keychain_entry
   expect 2 --store memory status # nothing survives the process
+}
+
+# Several latchkey-cli processes at once restore the same keychain entry; each refresh rotates
+# it and the server revokes the session if a spent token comes back. They take turns (a lock in
+# the runtime directory) and re-read the entry first, so all succeed and the session lives on.
+case_parallel_processes() {
+  start_server
+  login_guest
+  local pids=() i
+  for i in 1 2 3 4; do
+    "$CLI" --profile latchkey --base-url "$URL" get /api/bookings >"$WORK/par$i.out" 2>"$WORK/par$i.err" &
+    pids+=($!)
+  done
+  for i in 0 1 2 3; do
+    wait "${pids[$i]}" || fail "parallel get #$((i + 1)) failed: $(cat "$WORK/par$((i + 1)).err")"
+  done
+  echo "[exit 0] 4 × latchkey-cli get /api/bookings, at once"
+  expect 0 get /api/bookings
+  curl -s "$URL/metrics" | grep -q '^latchkey_refresh_total{result="reused"} 0$' ||
+    fail "a spent refresh token was presented: $(curl -s "$URL/metrics" | grep reused)"
 }
 
 # --profile FILE: profiles written from a server's documentation, as docs/profiles.md teaches

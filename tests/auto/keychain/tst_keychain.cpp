@@ -223,6 +223,43 @@ private Q_SLOTS:
         QCOMPARE(m_server->metric(refreshOk), 0.0);
     }
 
+    void clientsSharingAStoredSessionTakeTurns()
+    {
+        // Two clients (two processes of one app, in real life) restored the same keychain entry.
+        // The server rotates refresh tokens and treats a reused one as theft: without taking
+        // turns and re-reading the store, the second refresh would present a spent token and
+        // the server would revoke the whole session.
+        QVERIFY(startServer());
+        {
+            auto first = newClient();
+            QVERIFY(!await(first->signIn(guest, guestPassword)).isError());
+        }
+        auto a = newClient();
+        auto b = newClient();
+        AuthReply *ra = a->restore(); // at the same time: both read the same stored token
+        AuthReply *rb = b->restore();
+        const AuthError ea = await(ra);
+        const AuthError eb = await(rb);
+        QVERIFY2(!ea.isError(), qPrintable(ea.toString()));
+        QVERIFY2(!eb.isError(), qPrintable(eb.toString()));
+
+        // One after the other, each holding the token the other has since rotated.
+        QCOMPARE(m_server->hook(QStringLiteral("/test/expire-access-tokens")), 204);
+        for (AuthClient *c : { a.get(), b.get(), a.get() }) {
+            QNetworkReply *reply = c->networkAccessManager()->get(QNetworkRequest(
+                m_server->baseUrl().resolved(QUrl(QStringLiteral("/api/bookings")))));
+            QVERIFY(awaitAll({ reply }));
+            QCOMPARE(httpStatus(reply), 200);
+            delete reply;
+            QCOMPARE(m_server->hook(QStringLiteral("/test/expire-access-tokens")), 204);
+        }
+        QCOMPARE(
+            m_server->metric(QStringLiteral("latchkey_refresh_total{result=\"reused\"}")), 0.0);
+        QCOMPARE(a->state(), AuthClient::State::SignedIn);
+        QCOMPARE(b->state(), AuthClient::State::SignedIn);
+        QVERIFY(!await(a->signOut()).isError());
+    }
+
     void deletingAClientWithKeychainJobsInFlight()
     {
         // An app may drop its client (a QML Session re-configured, a window closed) while a
