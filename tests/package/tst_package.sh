@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tst_package.sh BUILD_DIR SOURCE_DIR: installs the SDK from BUILD_DIR into a temporary prefix,
+# tst_package.sh BUILD_DIR SOURCE_DIR [CXX_FLAGS LINKER_FLAGS]: installs the SDK from BUILD_DIR into a temporary prefix,
 # then configures, builds and runs tests/package/consumer against it with find_package(Latchkey).
 set -euo pipefail
-build=$1 src=$2
+build=$1 src=$2 cxxflags=${3:-} ldflags=${4:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-package.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build/sdk" --prefix "$work/prefix" >/dev/null
@@ -17,7 +17,8 @@ if grep -rq "qt6keychain/keychain.h" "$work/prefix/include"; then
   exit 1
 fi
 cmake -S "$src/tests/package/consumer" -B "$work/consumer" -G Ninja \
-  -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CXX_FLAGS="$cxxflags" -DCMAKE_EXE_LINKER_FLAGS="$ldflags" >/dev/null
 cmake --build "$work/consumer" >/dev/null
 LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
   "$work/consumer/consumer" | tee "$work/out"
