@@ -41,7 +41,9 @@ AuthCall::AuthCall(QNetworkReply *reply, QObject *context, Callback done)
 void AuthCall::abort()
 {
     m_done = nullptr;
+    disconnect(m_reply, nullptr, this, nullptr); // abort() finishes it at once: nothing to read
     m_reply->abort();
+    m_reply->deleteLater();
 }
 
 void AuthCall::onReadyRead()

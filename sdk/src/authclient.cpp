@@ -24,6 +24,11 @@ AuthClientPrivate::AuthClientPrivate(
     authNam->setCookieJar(nullptr);
 }
 
+std::shared_ptr<SessionCore> AuthClientPrivate::sessionOf(const AuthClient *client)
+{
+    return client ? client->d->core : nullptr;
+}
+
 QString AuthClientPrivate::lastIdentityKey() const
 {
     return core->profile.name() + QLatin1Char(' ')
@@ -136,18 +141,48 @@ void AuthClientPrivate::persist(const TokenSet &tokens, TokenStore::DoneCallback
             done(AuthError());
         return;
     }
+    // Two writes; the session is kept only if both are: report the first that failed.
     QPointer<AuthClient> guard(q);
-    auto record = [this, guard, done](const AuthError &error) {
-        if (guard && error.isError())
-            lastStoreError = error;
-        if (done)
-            done(error);
-    };
-    storeQueue->write(tokenKey(identity), tokens.refresh, [this, guard](const AuthError &error) {
-        if (guard && error.isError())
-            lastStoreError = error;
+    auto first = std::make_shared<AuthError>();
+    storeQueue->write(tokenKey(identity), tokens.refresh, [first](const AuthError &error) {
+        if (error.isError())
+            *first = error;
     });
-    storeQueue->write(lastIdentityKey(), identity.toUtf8(), record);
+    storeQueue->write(
+        lastIdentityKey(), identity.toUtf8(), [this, guard, first, done](const AuthError &error) {
+            if (error.isError() && !first->isError())
+                *first = error;
+            if (guard && first->isError())
+                lastStoreError = *first;
+            if (done)
+                done(*first);
+        });
+}
+
+AuthError AuthClientPrivate::takeStoreError()
+{
+    const AuthError error = lastStoreError;
+    lastStoreError = AuthError();
+    return error;
+}
+
+void AuthClientPrivate::supersedePending(const QString &why)
+{
+    ++operation;
+    const AuthError cancelled(AuthError::Kind::Cancelled, why);
+    finishRestore(cancelled);
+    if (signInReply)
+        signInReply->finish(cancelled);
+    signInReply = nullptr;
+}
+
+void AuthClientPrivate::finishRestore(const AuthError &error)
+{
+    const auto replies = std::exchange(restoreReplies, {});
+    for (const QPointer<AuthReply> &reply : replies) {
+        if (reply)
+            reply->finish(error);
+    }
 }
 
 void AuthClientPrivate::wipe(const QString &id, TokenStore::DoneCallback done)
@@ -184,7 +219,19 @@ void AuthClientPrivate::readStoredSession(const QString &identity,
         });
 }
 
-void AuthClientPrivate::onRefreshed(const TokenSet &tokens, AuthClient::RefreshReason reason)
+namespace {
+// The core's reason and the public one are the same list: converted at the facade.
+static_assert(int(RefreshReason::Proactive) == int(AuthClient::RefreshReason::Proactive)
+    && int(RefreshReason::Unauthorized) == int(AuthClient::RefreshReason::Unauthorized)
+    && int(RefreshReason::Restore) == int(AuthClient::RefreshReason::Restore)
+    && int(RefreshReason::Freshness) == int(AuthClient::RefreshReason::Freshness));
+AuthClient::RefreshReason toPublic(RefreshReason reason)
+{
+    return AuthClient::RefreshReason(int(reason));
+}
+} // namespace
+
+void AuthClientPrivate::onRefreshed(const TokenSet &tokens, RefreshReason reason)
 {
     const bool restoring = state == AuthClient::State::Restoring;
     if (!tokens.refresh.isEmpty()) {
@@ -198,18 +245,18 @@ void AuthClientPrivate::onRefreshed(const TokenSet &tokens, AuthClient::RefreshR
     applyTokenDetails(tokens);
     if (state != AuthClient::State::SignedIn && state != AuthClient::State::SigningOut)
         setState(AuthClient::State::SignedIn);
-    Q_EMIT q->tokenRefreshed(reason);
+    Q_EMIT q->tokenRefreshed(toPublic(reason));
     if (restoring)
         Q_EMIT q->sessionRestored();
 }
 
-void AuthClientPrivate::onRejected(const AuthError &error, AuthClient::RefreshReason reason)
+void AuthClientPrivate::onRejected(const AuthError &error, RefreshReason reason)
 {
     const bool wasActive = state == AuthClient::State::SignedIn;
     wipe(identity, {});
     clearDetails();
     setState(AuthClient::State::SignedOut);
-    if (wasActive && reason != AuthClient::RefreshReason::Restore && !expiredSignalled) {
+    if (wasActive && reason != RefreshReason::Restore && !expiredSignalled) {
         expiredSignalled = true;
         qCInfo(lcAuth) << "session expired:" << error.message();
         Q_EMIT q->sessionExpired(error);
@@ -225,9 +272,13 @@ AuthClient::AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObjec
     qRegisterMetaType<Latchkey::AuthError>();
     qRegisterMetaType<Latchkey::TokenSet>();
     connect(d->coordinator, &RefreshCoordinator::refreshed, this,
-        [this](const TokenSet &tokens, RefreshReason reason) { d->onRefreshed(tokens, reason); });
+        [this](const TokenSet &tokens, Latchkey::RefreshReason reason) {
+            d->onRefreshed(tokens, reason);
+        });
     connect(d->coordinator, &RefreshCoordinator::rejected, this,
-        [this](const AuthError &error, RefreshReason reason) { d->onRejected(error, reason); });
+        [this](const AuthError &error, Latchkey::RefreshReason reason) {
+            d->onRejected(error, reason);
+        });
     connect(
         d->coordinator, &RefreshCoordinator::failedTransiently, this, &AuthClient::refreshFailed);
     connect(d->coordinator, &RefreshCoordinator::retrying, this, &AuthClient::refreshRetrying);
@@ -386,13 +437,20 @@ AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
             QStringLiteral("An identity and a password are required")));
         return reply;
     }
+    d->supersedePending(QStringLiteral("Replaced by a new sign-in"));
+    const quint64 operation = d->operation;
     d->ensureStore();
     d->coordinator->stop();
-    d->core->end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Signing in again")));
+    d->core->supersede(
+        AuthError(AuthError::Kind::Cancelled, QStringLiteral("Replaced by a new sign-in")));
     d->setState(State::SigningIn);
+    d->signInReply = reply;
     qCInfo(lcAuth) << "signing in to" << d->core->baseUrl.toDisplayString();
     AuthCall::post(d->authNam, WireFormat::login(d->core->profile, d->core->baseUrl, id, password),
-        this, [this, reply, id](const HttpResult &result) {
+        this, [this, reply, id, operation](const HttpResult &result) {
+            if (operation != d->operation)
+                return; // replaced meanwhile; its reply already ended Cancelled
+            d->signInReply = nullptr;
             TokenSet tokens;
             AuthError error;
             const bool ok = !result.tooLarge && result.status >= 200 && result.status < 300;
@@ -401,8 +459,7 @@ AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
             if (ok && WireFormat::parseTokens(d->core->profile, result, &tokens, &error)) {
                 d->expiredSignalled = false;
                 d->setIdentity(id);
-                d->core->beginSession(tokens.refresh);
-                d->coordinator->adoptTokens(tokens);
+                d->coordinator->startSession(tokens);
                 d->applyTokenDetails(tokens);
                 d->setState(State::SignedIn);
                 qCInfo(lcAuth) << "signed in, access token" << redacted(tokens.access);
@@ -415,6 +472,8 @@ AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
                     reply->finish();
                     return;
                 }
+                // Success only for a session the store kept; otherwise the session lives in
+                // memory and the reply says why it will not survive a restart.
                 d->persist(
                     tokens, [reply](const AuthError &storeError) { reply->finish(storeError); });
                 return;
@@ -433,38 +492,65 @@ AuthReply *AuthClient::restore(const QString &identity)
         reply->finish(refused);
         return reply;
     }
-    if (d->state == State::SignedIn && (identity.isEmpty() || identity == d->identity)) {
+    const QString wanted = identity.trimmed();
+    if (d->state == State::SignedIn && (wanted.isEmpty() || wanted == d->identity)) {
         reply->finish();
         return reply;
     }
+    if (d->state == State::Restoring && (wanted.isEmpty() || wanted == d->restoreIdentity)) {
+        d->restoreReplies.append(reply); // joins the restore in progress
+        return reply;
+    }
+    d->supersedePending(QStringLiteral("Replaced by another restore"));
+    const quint64 operation = d->operation;
     d->ensureStore();
     d->coordinator->stop();
     d->core->beginRestore(); // requests made from now on wait for the outcome
+    d->restoreIdentity = wanted;
+    d->restoreReplies = { reply };
     d->setState(State::Restoring);
-    auto fail = [this, reply](const AuthError &error) {
-        d->core->end(error);
+    auto current = [this, operation] { return operation == d->operation; };
+    // Nothing to restore (or the store could not say): the requests that waited go out
+    // without a token, as for anybody signed out.
+    auto foundNothing = [this](const AuthError &error) {
+        d->core->restoreFoundNothing();
         d->setState(State::SignedOut);
-        reply->finish(error);
+        d->finishRestore(error);
     };
-    auto refreshWith = [this, reply, fail](const QString &id, const QByteArray &refreshToken) {
+    auto refreshWith = [this, current](const QString &id, const QByteArray &refreshToken) {
         d->expiredSignalled = false;
         d->setIdentity(id);
-        d->core->beginSession(refreshToken);
-        d->core->whenRefreshed(d->core->snapshot().generation, RefreshReason::Restore, this,
-            [reply, fail](const SessionCore::Outcome &outcome) {
-                if (outcome.ok)
-                    reply->finish();
-                else
-                    fail(outcome.error);
+        d->core->restoreFound(refreshToken);
+        d->core->whenRefreshed(d->core->snapshot().generation, Latchkey::RefreshReason::Restore,
+            this, [this, current](const SessionCore::Outcome &outcome) {
+                if (!current())
+                    return;
+                if (!outcome.ok) {
+                    // Rejected (the client already wiped it and signed out) or a passing
+                    // failure: not signed in either way.
+                    if (d->core->phase() != SessionCore::Phase::SignedOut)
+                        d->core->end(outcome.error);
+                    d->setState(State::SignedOut);
+                    d->finishRestore(outcome.error);
+                    return;
+                }
+                // Restored only once the rotated token is in the store: a session the store did
+                // not keep is said the way sign-in says it.
+                d->storeQueue->whenIdle([this, current] {
+                    if (current())
+                        d->finishRestore(d->takeStoreError());
+                });
             });
     };
-    d->readStoredSession(identity.trimmed(),
-        [fail, refreshWith](
+    d->readStoredSession(wanted,
+        [current, foundNothing, refreshWith](
             const QString &id, const QByteArray &refreshToken, const AuthError &error) {
+            if (!current())
+                return;
             if (error.isError())
-                fail(error);
+                foundNothing(error);
             else if (refreshToken.isEmpty())
-                fail(AuthError(AuthError::Kind::NotSignedIn,
+                foundNothing(AuthError(AuthError::Kind::NotSignedIn,
                     id.isEmpty() ? QStringLiteral("No stored session")
                                  : QStringLiteral("No stored session for %1").arg(id)));
             else
@@ -476,34 +562,38 @@ AuthReply *AuthClient::restore(const QString &identity)
 AuthReply *AuthClient::signOut()
 {
     auto *reply = new AuthReply(this);
+    d->supersedePending(QStringLiteral("Replaced by a sign-out"));
     d->ensureStore();
     d->setState(State::SigningOut);
     QPointer<AuthClient> guard(this);
 
-    auto finishLocally = [this, guard, reply](const QString &id, const AuthError &serverError) {
-        d->wipe(id, [this, guard, reply, serverError](const AuthError &storeError) {
+    // The stored session is wiped first (queued before any later restore's read or sign-in's
+    // write, so neither can meet it), then the server is asked to revoke it; the reply ends
+    // once both are done, whatever the server says.
+    auto storeError = std::make_shared<AuthError>();
+    auto finishLocally = [this, guard, reply, storeError](const AuthError &serverError) {
+        d->storeQueue->whenIdle([this, guard, reply, storeError, serverError] {
             if (!guard)
                 return;
             d->clearDetails();
             d->setIdentity(QString()); // signed out on purpose: forget who (an expiry keeps it)
             d->setState(State::SignedOut);
             Q_EMIT signedOut();
-            reply->finish(serverError.isError() ? serverError : storeError);
+            reply->finish(serverError.isError() ? serverError : *storeError);
         });
     };
-    // Ends the session here first (waiting requests fail with NotSignedIn), then asks the
-    // server to revoke it; the local wipe happens whatever the server says.
-    auto revoke = [this, finishLocally](
+    auto revoke = [this, finishLocally, storeError](
                       const QString &id, const QByteArray &rt, const QByteArray &accessToken) {
         d->coordinator->stop();
         d->core->end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Signed out")));
+        d->wipe(id, [storeError](const AuthError &error) { *storeError = error; });
         if (d->core->profile.logout().path.isEmpty() || (rt.isEmpty() && accessToken.isEmpty())) {
-            finishLocally(id, AuthError());
+            finishLocally(AuthError());
             return;
         }
         AuthCall::post(d->authNam,
             WireFormat::logout(d->core->profile, d->core->baseUrl, accessToken, rt), this,
-            [this, finishLocally, id](const HttpResult &result) {
+            [this, finishLocally](const HttpResult &result) {
                 AuthError error;
                 const bool ok = result.status >= 200 && result.status < 300;
                 // A token the server no longer knows is as signed out as can be.
@@ -513,7 +603,7 @@ AuthReply *AuthClient::signOut()
                         d->core->profile, result, WireFormat::Exchange::Logout);
                 if (error.isError())
                     qCInfo(lcAuth) << "server-side sign-out failed:" << error.toString();
-                finishLocally(id, error);
+                finishLocally(error);
             });
     };
     // A server that wants a valid bearer at sign-out (InnHotel) gets a fresh one first: in a new
@@ -525,10 +615,12 @@ AuthReply *AuthClient::signOut()
             revoke(id, rt, snap.active ? snap.accessToken : QByteArray());
             return;
         }
-        if (!snap.active)
-            d->core->beginSession(rt);
-        d->core->whenRefreshed(d->core->snapshot().generation, RefreshReason::Freshness, this,
-            [this, revoke, id, rt](const SessionCore::Outcome &outcome) {
+        if (d->core->phase() != SessionCore::Phase::Active) {
+            d->core->beginRestore();
+            d->core->restoreFound(rt);
+        }
+        d->core->whenRefreshed(d->core->snapshot().generation, Latchkey::RefreshReason::Freshness,
+            this, [this, revoke, id, rt](const SessionCore::Outcome &outcome) {
                 const QByteArray rotated = d->core->refreshToken();
                 revoke(id, rotated.isEmpty() ? rt : rotated,
                     outcome.ok ? outcome.accessToken : QByteArray());
@@ -674,10 +766,10 @@ bool AuthClient::hasApiKey() const
 AuthReply *AuthClient::flush()
 {
     auto *reply = new AuthReply(this);
-    d->storeQueue->whenIdle([this, reply] {
-        const AuthError error = d->lastStoreError;
-        d->lastStoreError = AuthError();
-        reply->finish(error);
+    // A refresh on the wire first: the server may have rotated the token already, and quitting
+    // before its answer is stored would leave a spent token for the next start.
+    d->core->whenSettled(this, [this, reply] {
+        d->storeQueue->whenIdle([this, reply] { reply->finish(d->takeStoreError()); });
     });
     return reply;
 }

@@ -20,6 +20,9 @@ class AuthClientPrivate
 public:
     AuthClientPrivate(AuthClient *q, const ServerProfile &profile, const QUrl &baseUrl);
 
+    // The session behind \a client, for the managers made for it (nullptr: none).
+    static std::shared_ptr<SessionCore> sessionOf(const AuthClient *client);
+
     // Entries in the token store: the refresh token of one identity, and the identity that
     // signed in last (what restore() uses when no identity is given).
     QString tokenKey(const QString &identity) const;
@@ -44,8 +47,16 @@ public:
     void readStoredSession(const QString &identity,
         std::function<void(const QString &, const QByteArray &, const AuthError &)> done);
 
-    void onRefreshed(const TokenSet &tokens, AuthClient::RefreshReason reason);
-    void onRejected(const AuthError &error, AuthClient::RefreshReason reason);
+    void onRefreshed(const TokenSet &tokens, RefreshReason reason);
+    void onRejected(const AuthError &error, RefreshReason reason);
+
+    // Ends the replies of a restore or sign-in still in progress with Cancelled (a newer
+    // operation replaced it) and makes their pending callbacks stale.
+    void supersedePending(const QString &why);
+    // Finishes every reply of the restore in progress (they joined one another).
+    void finishRestore(const AuthError &error);
+    // The first store error since the last call, consumed.
+    AuthError takeStoreError();
 
     AuthClient *const q;
     std::shared_ptr<SessionCore> core;
@@ -62,6 +73,11 @@ public:
     QDateTime expiresAt;
     AuthError lastStoreError;
     bool expiredSignalled = false;
+    // Each restore, sign-in and sign-out gets a number; a callback of an older one is stale.
+    quint64 operation = 0;
+    QList<QPointer<AuthReply>> restoreReplies; // the restore in progress and those that joined it
+    QString restoreIdentity; // what that restore was asked for (empty: the last one)
+    QPointer<AuthReply> signInReply; // the sign-in in progress
 };
 
 } // namespace Latchkey

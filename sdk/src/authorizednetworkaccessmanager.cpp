@@ -8,7 +8,7 @@ namespace Latchkey {
 
 AuthorizedNetworkAccessManager::AuthorizedNetworkAccessManager(AuthClient *client, QObject *parent)
     : QNetworkAccessManager(parent)
-    , m_session(client ? client->d->core : nullptr)
+    , m_session(AuthClientPrivate::sessionOf(client))
 { }
 
 AuthorizedNetworkAccessManager::~AuthorizedNetworkAccessManager() = default;

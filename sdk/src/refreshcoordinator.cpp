@@ -1,6 +1,7 @@
 #include "refreshcoordinator_p.h"
 
 #include "authcall_p.h"
+#include "clock_p.h"
 #include "logging_p.h"
 
 #include <QNetworkAccessManager>
@@ -17,20 +18,19 @@ RefreshCoordinator::RefreshCoordinator(std::shared_ptr<SessionCore> core, QObjec
     , m_lock(new SharedRefreshLock(this))
 {
     m_nam->setCookieJar(nullptr);
-    m_proactive.setSingleShot(true);
-    m_proactive.setTimerType(Qt::PreciseTimer);
-    connect(&m_proactive, &QTimer::timeout, this, [this] {
+    connect(&m_proactive, &DeadlineTimer::timeout, this, [this] {
         if (m_core->startRefresh(RefreshReason::Proactive))
             qCDebug(lcAuth) << "proactive refresh";
     });
-    m_retry.setSingleShot(true);
-    connect(&m_retry, &QTimer::timeout, this, &RefreshCoordinator::attempt);
-    m_core->attach(this);
+    connect(&m_retry, &DeadlineTimer::timeout, this, &RefreshCoordinator::attempt);
+    m_core->setRunner({ this, [this](RefreshReason reason, quint64 ticket) { run(reason, ticket); },
+        [this] { cancel(); } });
 }
 
 RefreshCoordinator::~RefreshCoordinator()
 {
-    m_core->detach();
+    cancel();
+    m_core->setRunner({}); // every waiter, on every thread, learns the session was closed
 }
 
 void RefreshCoordinator::setRetry(int maxAttempts, std::chrono::milliseconds initialDelay)
@@ -53,17 +53,24 @@ std::chrono::milliseconds RefreshCoordinator::freshnessMargin(qint64 lifetimeMs)
     return std::min<std::chrono::milliseconds>(5s, std::chrono::milliseconds(lifetimeMs / 20));
 }
 
-void RefreshCoordinator::adoptTokens(const TokenSet &tokens)
+void RefreshCoordinator::startSession(const TokenSet &tokens)
 {
-    m_core->applyTokens(tokens, freshnessMargin(tokens.lifetimeMs));
+    cancel();
+    m_core->startSession(tokens, freshnessMargin(tokens.lifetimeMs));
     schedule(tokens);
 }
 
 void RefreshCoordinator::stop()
 {
     m_proactive.stop();
+    cancel();
+}
+
+void RefreshCoordinator::cancel()
+{
     m_retry.stop();
     releaseShared();
+    m_ticket = 0;
     if (m_call)
         m_call->abort();
 }
@@ -74,37 +81,38 @@ void RefreshCoordinator::schedule(const TokenSet &tokens)
         m_proactive.stop(); // opaque token without expires_in: 401s tell us
         return;
     }
+    // However short the lifetime a server claims, at most one proactive refresh a second.
     const auto due
         = std::chrono::milliseconds(tokens.lifetimeMs) - effectiveLead(tokens.lifetimeMs);
-    m_proactive.start(std::max(due, 0ms));
+    m_proactive.start(std::max(due, minProactiveInterval));
 }
 
-void RefreshCoordinator::run(RefreshReason reason)
+void RefreshCoordinator::run(RefreshReason reason, quint64 ticket)
 {
+    if (!m_core->isCurrent(ticket))
+        return; // superseded before it started
+    cancel(); // a leftover of a refresh that was abandoned meanwhile
+    m_ticket = ticket;
     m_reason = reason;
     m_attempt = 0;
-    m_retry.stop();
-    if (m_call)
-        m_call->abort(); // a leftover of a session that was closed meanwhile
     attempt();
 }
 
 void RefreshCoordinator::attempt()
 {
+    const quint64 ticket = m_ticket;
+    if (!m_core->isCurrent(ticket))
+        return;
     const QByteArray refreshToken = m_core->refreshToken();
-    if (m_core->profile.refresh().path.isEmpty() && m_core->isActive()) {
+    if (m_core->profile.refresh().path.isEmpty() || refreshToken.isEmpty()) {
         // Nothing can renew the access token: the session is over with it.
         const AuthError error(AuthError::Kind::SessionExpired,
-            QStringLiteral("The access token expired and the server has no refresh endpoint"));
+            m_core->profile.refresh().path.isEmpty()
+                ? QStringLiteral("The access token expired and the server has no refresh endpoint")
+                : QStringLiteral("The access token expired and the server gave no refresh token"));
         m_proactive.stop();
-        m_core->end(error);
+        m_core->refreshRejected(ticket, error);
         Q_EMIT rejected(error, m_reason);
-        return;
-    }
-    if (refreshToken.isEmpty()) {
-        SessionCore::Outcome outcome;
-        outcome.error = AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in"));
-        m_core->resolve(outcome);
         return;
     }
     const QString lockName = m_shared.lockName ? m_shared.lockName() : QString();
@@ -114,20 +122,18 @@ void RefreshCoordinator::attempt()
     }
     // Another process may have rotated the stored token since this one read it: under the
     // lock, read it again and refresh with what the store holds now.
-    const quint64 epoch = m_core->epoch();
     ++m_lockTicket;
-    m_lock->acquire(lockName, [this, epoch] {
+    m_lock->acquire(lockName, [this, ticket] {
         m_shared.reread(
-            [this, epoch](const QByteArray &stored) {
-                if (epoch != m_core->epoch()) {
+            [this, ticket](const QByteArray &stored) {
+                if (ticket != m_ticket || !m_core->isCurrent(ticket)) {
                     releaseShared();
-                    return; // the session ended meanwhile; end() answered its waiters
+                    return; // abandoned meanwhile; the change that did it answered its waiters
                 }
-                const QByteArray current = m_core->refreshToken();
-                if (!stored.isEmpty() && stored != current) {
+                if (!stored.isEmpty() && stored != m_core->refreshToken()) {
                     qCInfo(lcAuth)
                         << "the stored refresh token was rotated by another client: using it";
-                    m_core->replaceRefreshToken(stored);
+                    m_core->replaceRefreshToken(ticket, stored);
                 }
                 send(m_core->refreshToken());
             });
@@ -142,55 +148,55 @@ void RefreshCoordinator::releaseShared()
 void RefreshCoordinator::send(const QByteArray &refreshToken)
 {
     ++m_attempt;
-    qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << m_reason << "token"
+    qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << int(m_reason) << "token"
                     << redacted(refreshToken);
-    const quint64 epoch = m_core->epoch();
+    const quint64 ticket = m_ticket;
     m_call
         = AuthCall::post(m_nam, WireFormat::refresh(m_core->profile, m_core->baseUrl, refreshToken),
-            this, [this, epoch](const HttpResult &r) { onResult(r, epoch); });
+            this, [this, ticket](const HttpResult &r) { onResult(r, ticket); });
 }
 
-void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
+void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
 {
-    if (epoch != m_core->epoch()) {
+    m_call = nullptr;
+    if (ticket != m_ticket || !m_core->isCurrent(ticket)) {
         releaseShared();
-        qCDebug(lcAuth) << "refresh answer for a closed session ignored";
-        return; // end() already answered the waiters of that session
+        qCDebug(lcAuth) << "answer to an abandoned refresh ignored";
+        return; // the change that abandoned it already answered its waiters
     }
     const bool success = !result.tooLarge && result.status >= 200 && result.status < 300;
-    SessionCore::Outcome outcome;
     if (success) {
         TokenSet tokens;
         AuthError error;
         if (WireFormat::parseTokens(m_core->profile, result, &tokens, &error)) {
-            adoptTokens(tokens);
             qCInfo(lcAuth) << "refreshed, access token" << redacted(tokens.access) << "lifetime ms"
                            << tokens.lifetimeMs
                            << (tokens.refresh.isEmpty() ? "(refresh token kept)" : "(rotated)");
-            Q_EMIT refreshed(tokens, m_reason); // the client queues the rotated token's write
+            // The client queues the rotated token's write before the waiters (and flush()) are
+            // answered, so whoever waits for the store to be idle waits for this write too.
+            Q_EMIT refreshed(tokens, m_reason);
             if (m_shared.whenPersisted && m_lock->isBusy()) {
                 // Held until the rotated token is in the store, for the next process to read;
                 // only this acquisition is released (a newer refresh may hold it by then).
                 QPointer<RefreshCoordinator> self(this);
-                const quint64 ticket = m_lockTicket;
-                m_shared.whenPersisted([self, ticket] {
-                    if (self && self->m_lockTicket == ticket)
+                const quint64 lockTicket = m_lockTicket;
+                m_shared.whenPersisted([self, lockTicket] {
+                    if (self && self->m_lockTicket == lockTicket)
                         self->releaseShared();
                 });
             }
-            outcome.ok = true;
-            outcome.accessToken = tokens.access;
-            outcome.generation = m_core->snapshot().generation;
-            m_core->resolve(outcome);
+            m_ticket = 0;
+            m_core->refreshSucceeded(ticket, tokens, freshnessMargin(tokens.lifetimeMs));
+            schedule(tokens);
             return;
         }
         // A 2xx without tokens: the server is not speaking the profile. Not the user's fault:
         // keep the session, fail the waiters with what was expected.
         releaseShared();
         qCWarning(lcAuth) << "refresh answer unusable:" << error.message();
+        m_ticket = 0;
+        m_core->refreshFailed(ticket, error);
         Q_EMIT failedTransiently(error);
-        outcome.error = error;
-        m_core->resolve(outcome);
         return;
     }
 
@@ -200,7 +206,8 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
     if (!result.tooLarge && WireFormat::isRejection(result)) {
         qCInfo(lcAuth) << "refresh rejected, HTTP" << result.status << "- session over";
         m_proactive.stop();
-        m_core->end(error); // every waiter, on every thread, gets SessionExpired
+        m_ticket = 0;
+        m_core->refreshRejected(ticket, error); // every waiter, on every thread, fails
         Q_EMIT rejected(error, m_reason);
         return;
     }
@@ -213,9 +220,9 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
         Q_EMIT retrying(error, m_attempt, int(delay.count()));
         return;
     }
+    m_ticket = 0;
+    m_core->refreshFailed(ticket, error);
     Q_EMIT failedTransiently(error);
-    outcome.error = error;
-    m_core->resolve(outcome);
 }
 
 std::chrono::milliseconds RefreshCoordinator::backoff(int attempt, int retryAfterSeconds) const

@@ -1,7 +1,9 @@
 #pragma once
 
+#include "clock_p.h"
 #include "sessioncore_p.h"
 #include "sharedrefreshlock_p.h"
+#include "wireformat_p.h"
 
 #include <QObject>
 #include <QPointer>
@@ -23,8 +25,6 @@ class RefreshCoordinator : public QObject
 {
     Q_OBJECT
 public:
-    using RefreshReason = AuthClient::RefreshReason;
-
     RefreshCoordinator(std::shared_ptr<SessionCore> core, QObject *parent = nullptr);
     ~RefreshCoordinator() override;
 
@@ -37,12 +37,13 @@ public:
     // How close to expiry a request stops trusting the token and waits for a refresh.
     static std::chrono::milliseconds freshnessMargin(qint64 lifetimeMs);
 
-    // New tokens from a sign-in: apply them and schedule the proactive refresh.
-    void adoptTokens(const TokenSet &tokens);
-    void stop(); // signed out: no timer, no refresh in flight
+    // The shortest time between two proactive refreshes, however short-lived the tokens.
+    static constexpr std::chrono::milliseconds minProactiveInterval { 1000 };
 
-    // Called through SessionCore (queued) when a refresh must run.
-    void run(RefreshReason reason);
+    // New tokens from a sign-in: start the session with them and schedule the proactive refresh.
+    void startSession(const TokenSet &tokens);
+    void stop(); // no timer, no refresh in flight (the session core decides about waiters)
+    bool isProactiveScheduled() const { return m_proactive.isActive(); }
 
     // When the session lives in a store other processes share (the keychain): the name of the
     // lock for the current entry (empty: none), how to re-read the stored refresh token, and how
@@ -56,25 +57,29 @@ public:
     void setSharedStore(SharedStore shared) { m_shared = std::move(shared); }
 
 Q_SIGNALS:
-    void refreshed(const Latchkey::TokenSet &tokens, Latchkey::AuthClient::RefreshReason reason);
-    void rejected(const Latchkey::AuthError &error, Latchkey::AuthClient::RefreshReason reason);
+    void refreshed(const Latchkey::TokenSet &tokens, Latchkey::RefreshReason reason);
+    void rejected(const Latchkey::AuthError &error, Latchkey::RefreshReason reason);
     void retrying(const Latchkey::AuthError &error, int attempt, int retryInMs);
     void failedTransiently(const Latchkey::AuthError &error);
 
 private:
+    // Called through SessionCore (queued) when a refresh must run, with its ticket.
+    void run(RefreshReason reason, quint64 ticket);
+    void cancel();
     void attempt();
     void send(const QByteArray &refreshToken);
     void releaseShared();
-    void onResult(const HttpResult &result, quint64 epoch);
+    void onResult(const HttpResult &result, quint64 ticket);
     void schedule(const TokenSet &tokens);
     std::chrono::milliseconds backoff(int attempt, int retryAfterSeconds) const;
 
     std::shared_ptr<SessionCore> m_core;
     QNetworkAccessManager *m_nam;
-    QTimer m_proactive;
-    QTimer m_retry;
+    DeadlineTimer m_proactive;
+    DeadlineTimer m_retry;
     QPointer<AuthCall> m_call;
     RefreshReason m_reason = RefreshReason::Proactive;
+    quint64 m_ticket = 0; // of the refresh this coordinator runs
     int m_attempt = 0;
     int m_maxAttempts = 4;
     std::chrono::milliseconds m_initialDelay { 500 };
@@ -85,5 +90,3 @@ private:
 };
 
 } // namespace Latchkey
-
-Q_DECLARE_METATYPE(Latchkey::TokenSet)

@@ -95,7 +95,7 @@ void RetryingReply::holdBack(quint64 generation)
     // Its one replay: should the next attempt meet a 401 too, the caller sees it (invariant 5
     // counts what may have reached the server, and a withdrawn GET may have).
     m_replayed = true;
-    waitForRefresh(generation, AuthClient::RefreshReason::Unauthorized);
+    waitForRefresh(generation, RefreshReason::Unauthorized);
 }
 
 void RetryingReply::start()
@@ -104,7 +104,7 @@ void RetryingReply::start()
     if (!snap.active || !m_session->authorizes(m_currentUrl))
         send(QByteArray(), 0);
     else if (snap.mustRefresh)
-        waitForRefresh(snap.generation, AuthClient::RefreshReason::Freshness);
+        waitForRefresh(snap.generation, RefreshReason::Freshness);
     else
         send(snap.accessToken, snap.generation);
 }
@@ -157,7 +157,7 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
         && (m_op == QNetworkAccessManager::GetOperation
             || m_op == QNetworkAccessManager::HeadOperation)) {
         m_watchingUnsent = true;
-        m_session->registerUnsent(this, generation);
+        m_session->registerUnsent(this, generation, [this](quint64 g) { holdBack(g); });
         connect(inner, &QNetworkReply::requestSent, this, [this] {
             m_requestSent = true;
             stopWatchingUnsent();
@@ -186,7 +186,7 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
                    << (m_replayed ? "(replay)" : "");
 }
 
-void RetryingReply::waitForRefresh(quint64 seenGeneration, AuthClient::RefreshReason reason)
+void RetryingReply::waitForRefresh(quint64 seenGeneration, RefreshReason reason)
 {
     m_session->whenRefreshed(
         seenGeneration, reason, this, [this](const SessionCore::Outcome &outcome) {
@@ -236,7 +236,7 @@ void RetryingReply::onInnerFinished()
         qCInfo(lcNet) << "401 for" << m_currentUrl.toDisplayString() << "- refresh and replay";
         dropInner();
         m_replayed = true;
-        waitForRefresh(m_sentGeneration, AuthClient::RefreshReason::Unauthorized);
+        waitForRefresh(m_sentGeneration, RefreshReason::Unauthorized);
         return;
     case Disposition::Redirect:
         followRedirect();

@@ -54,7 +54,7 @@ private:
 
     void start();
     void send(const QByteArray &accessToken, quint64 generation);
-    void waitForRefresh(quint64 seenGeneration, AuthClient::RefreshReason reason);
+    void waitForRefresh(quint64 seenGeneration, RefreshReason reason);
     void onMetaData();
     void onInnerFinished();
     void followRedirect();

@@ -1,8 +1,8 @@
 #include "sessioncore_p.h"
 
+#include "clock_p.h"
 #include "logging_p.h"
-#include "refreshcoordinator_p.h"
-#include "retryingreply_p.h"
+#include "wireformat_p.h"
 
 #include <QMetaObject>
 
@@ -56,9 +56,21 @@ SessionCore::Snapshot SessionCore::snapshot() const
     Snapshot s;
     s.accessToken = m_access;
     s.generation = m_generation;
-    s.active = m_active;
-    s.mustRefresh = m_active && (m_access.isEmpty() || m_freshUntil.hasExpired());
+    s.active = m_phase != Phase::SignedOut;
+    s.mustRefresh = s.active && !freshLocked();
     return s;
+}
+
+SessionCore::Phase SessionCore::phase() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_phase;
+}
+
+bool SessionCore::freshLocked() const
+{
+    return m_phase == Phase::Active && !m_access.isEmpty()
+        && Clock::instance()->nowMs() < m_freshUntilMs;
 }
 
 void SessionCore::setApiKey(const QByteArray &header, const QByteArray &key)
@@ -77,7 +89,7 @@ std::pair<QByteArray, QByteArray> SessionCore::apiKey() const
 bool SessionCore::manages() const
 {
     QMutexLocker lock(&m_mutex);
-    return m_active || !m_apiKey.isEmpty();
+    return m_phase != Phase::SignedOut || !m_apiKey.isEmpty();
 }
 
 bool SessionCore::isAuthEndpoint(const QUrl &url) const
@@ -102,7 +114,7 @@ void SessionCore::dispatch(QObject *context, Waiter waiter, const Outcome &outco
 SessionCore::Outcome SessionCore::currentOutcomeLocked() const
 {
     Outcome outcome;
-    if (m_active && !m_access.isEmpty()) {
+    if (m_phase == Phase::Active && !m_access.isEmpty()) {
         outcome.ok = true;
         outcome.accessToken = m_access;
         outcome.generation = m_generation;
@@ -113,64 +125,158 @@ SessionCore::Outcome SessionCore::currentOutcomeLocked() const
     return outcome;
 }
 
+void SessionCore::change(QMutexLocker<QMutex> &lock, const Change &c)
+{
+    const Phase from = m_phase;
+    m_phase = c.to;
+    if (c.to != Phase::Active) {
+        m_access.clear();
+        m_refresh.clear();
+        m_freshUntilMs = std::numeric_limits<qint64>::max();
+    }
+    if (c.to == Phase::SignedOut)
+        m_endReason = c.error;
+    ++m_generation; // no request sent before this change can take its token into the next phase
+    const bool wasRefreshing = m_refreshing;
+    if (c.refreshOver && m_refreshing) {
+        m_refreshing = false;
+        ++m_ticket; // whatever answer still comes for it is stale
+    }
+    QList<Pending> waiters;
+    if (c.waiters != WaiterFate::Keep)
+        waiters.swap(m_waiters);
+    QList<Settle> settles;
+    if (!m_refreshing)
+        settles.swap(m_settles);
+    Outcome outcome;
+    switch (c.waiters) {
+    case WaiterFate::Keep:
+        break;
+    case WaiterFate::Token:
+        outcome.ok = true;
+        outcome.accessToken = m_access;
+        outcome.generation = m_generation;
+        break;
+    case WaiterFate::Anonymous:
+        outcome.ok = true;
+        outcome.generation = m_generation;
+        break;
+    case WaiterFate::Fail:
+        outcome.error = c.error;
+        break;
+    }
+    const Runner runner = m_runner;
+    lock.unlock();
+
+    if (from != c.to)
+        qCDebug(lcAuth) << "session" << int(from) << "->" << int(c.to);
+    if (!waiters.isEmpty())
+        qCDebug(lcAuth) << "answering" << waiters.size() << "waiting requests, ok =" << outcome.ok;
+    for (Pending &p : waiters) {
+        if (p.context)
+            dispatch(p.context, std::move(p.waiter), outcome);
+    }
+    for (Settle &s : settles) {
+        if (s.context)
+            QMetaObject::invokeMethod(s.context, std::move(s.done), Qt::QueuedConnection);
+    }
+    if (c.cancelRefresh && wasRefreshing && runner.context && runner.cancel)
+        QMetaObject::invokeMethod(runner.context, runner.cancel, Qt::AutoConnection);
+}
+
+bool SessionCore::startRefreshLocked(RefreshReason reason)
+{
+    if (m_refreshing || m_phase != Phase::Active || !m_runner.context)
+        return false;
+    m_refreshing = true;
+    const quint64 ticket = ++m_ticket;
+    QMetaObject::invokeMethod(
+        m_runner.context, [start = m_runner.start, reason, ticket] { start(reason, ticket); },
+        Qt::QueuedConnection);
+    return true;
+}
+
 void SessionCore::whenRefreshed(
     quint64 seenGeneration, RefreshReason reason, QObject *context, Waiter waiter)
 {
     QMutexLocker lock(&m_mutex);
-    if (!m_active || !m_coordinator) {
+    if (m_phase == Phase::SignedOut || !m_runner.context) {
         dispatch(context, std::move(waiter), currentOutcomeLocked());
         return;
     }
-    const bool fresh = !m_access.isEmpty() && !m_freshUntil.hasExpired();
-    if (m_generation > seenGeneration && fresh) {
+    if (m_generation > seenGeneration && freshLocked()) {
         // Someone refreshed since this waiter's token was sent: use the new one.
         dispatch(context, std::move(waiter), currentOutcomeLocked());
         return;
     }
     m_waiters.append({ QPointer<QObject>(context), std::move(waiter) });
-    if (!m_refreshing && !m_restoring) {
-        m_refreshing = true;
-        RefreshCoordinator *coordinator = m_coordinator;
-        QMetaObject::invokeMethod(
-            coordinator, [coordinator, reason] { coordinator->run(reason); }, Qt::QueuedConnection);
+    if (m_phase == Phase::Active)
+        startRefreshLocked(reason);
+}
+
+void SessionCore::whenSettled(QObject *context, std::function<void()> done)
+{
+    QMutexLocker lock(&m_mutex);
+    if (!m_refreshing) {
+        QMetaObject::invokeMethod(context, std::move(done), Qt::QueuedConnection);
+        return;
     }
+    m_settles.append({ QPointer<QObject>(context), std::move(done) });
 }
 
 bool SessionCore::startRefresh(RefreshReason reason)
 {
     QMutexLocker lock(&m_mutex);
-    if (m_refreshing || !m_active || !m_coordinator)
+    return startRefreshLocked(reason);
+}
+
+bool SessionCore::isCurrent(quint64 ticket) const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_refreshing && ticket == m_ticket && m_phase == Phase::Active;
+}
+
+bool SessionCore::refreshSucceeded(
+    quint64 ticket, const TokenSet &tokens, std::chrono::milliseconds freshnessMargin)
+{
+    QMutexLocker lock(&m_mutex);
+    if (!m_refreshing || ticket != m_ticket || m_phase != Phase::Active)
         return false;
-    m_refreshing = true;
-    RefreshCoordinator *coordinator = m_coordinator;
-    QMetaObject::invokeMethod(
-        coordinator, [coordinator, reason] { coordinator->run(reason); }, Qt::QueuedConnection);
+    m_access = tokens.access;
+    if (!tokens.refresh.isEmpty())
+        m_refresh = tokens.refresh;
+    m_freshUntilMs = tokens.lifetimeMs < 0
+        ? std::numeric_limits<qint64>::max()
+        : Clock::instance()->nowMs() + tokens.lifetimeMs - freshnessMargin.count();
+    change(lock, { Phase::Active, WaiterFate::Token, AuthError(), true, false });
     return true;
 }
 
-void SessionCore::resolve(const Outcome &outcome)
-{
-    QList<Pending> waiters;
-    {
-        QMutexLocker lock(&m_mutex);
-        m_refreshing = false;
-        waiters.swap(m_waiters);
-    }
-    qCDebug(lcAuth) << "refresh resolved for" << waiters.size()
-                    << "waiting requests, ok =" << outcome.ok;
-    for (Pending &p : waiters) {
-        if (p.context)
-            dispatch(p.context, std::move(p.waiter), outcome);
-    }
-}
-
-void SessionCore::registerUnsent(RetryingReply *reply, quint64 generation)
+void SessionCore::refreshFailed(quint64 ticket, const AuthError &error)
 {
     QMutexLocker lock(&m_mutex);
-    m_unsent.insert(reply, generation);
+    if (!m_refreshing || ticket != m_ticket || m_phase != Phase::Active)
+        return;
+    // A passing failure: the session stays, the requests that waited for it fail.
+    change(lock, { Phase::Active, WaiterFate::Fail, error, true, false });
 }
 
-void SessionCore::unregisterUnsent(RetryingReply *reply)
+void SessionCore::refreshRejected(quint64 ticket, const AuthError &error)
+{
+    QMutexLocker lock(&m_mutex);
+    if (!m_refreshing || ticket != m_ticket || m_phase != Phase::Active)
+        return;
+    change(lock, { Phase::SignedOut, WaiterFate::Fail, error, true, false });
+}
+
+void SessionCore::registerUnsent(
+    QObject *reply, quint64 generation, std::function<void(quint64)> holdBack)
+{
+    QMutexLocker lock(&m_mutex);
+    m_unsent.insert(reply, { generation, std::move(holdBack) });
+}
+
+void SessionCore::unregisterUnsent(QObject *reply)
 {
     QMutexLocker lock(&m_mutex);
     m_unsent.remove(reply);
@@ -182,11 +288,13 @@ void SessionCore::reportRejected(quint64 generation)
     // Posted under the lock: a reply unregisters itself (under this lock) in its destructor,
     // before ~QObject discards the events posted to it, so none is posted to a dead reply.
     for (auto it = m_unsent.begin(); it != m_unsent.end();) {
-        if (it.value() <= generation) {
-            RetryingReply *reply = it.key();
-            const quint64 g = it.value();
+        if (it.value().generation <= generation) {
             QMetaObject::invokeMethod(
-                reply, [reply, g] { reply->holdBack(g); }, Qt::QueuedConnection);
+                it.key(),
+                [holdBack = std::move(it.value().holdBack), g = it.value().generation] {
+                    holdBack(g);
+                },
+                Qt::QueuedConnection);
             it = m_unsent.erase(it);
         } else {
             ++it;
@@ -194,80 +302,71 @@ void SessionCore::reportRejected(quint64 generation)
     }
 }
 
-void SessionCore::attach(RefreshCoordinator *coordinator)
+void SessionCore::setRunner(Runner runner)
 {
     QMutexLocker lock(&m_mutex);
-    m_coordinator = coordinator;
-}
-
-void SessionCore::detach()
-{
-    {
-        QMutexLocker lock(&m_mutex);
-        m_coordinator = nullptr;
-    }
-    end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("The session was closed")));
+    m_runner = std::move(runner);
+    if (!m_runner.context) // the client is gone: nothing can refresh any more
+        change(lock,
+            { Phase::SignedOut, WaiterFate::Fail,
+                AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("The session was closed")),
+                true, false });
 }
 
 void SessionCore::beginRestore()
 {
     QMutexLocker lock(&m_mutex);
-    m_active = true;
-    m_restoring = true;
-    m_access.clear();
-    m_refresh.clear();
-    m_freshUntil = QDeadlineTimer(QDeadlineTimer::Forever);
-    ++m_generation;
-    ++m_epoch;
+    if (m_phase == Phase::Restoring)
+        return; // joins the restore in progress
+    change(lock,
+        { Phase::Restoring, WaiterFate::Fail,
+            AuthError(AuthError::Kind::Cancelled,
+                QStringLiteral("The session was replaced by a restore")),
+            true, true });
 }
 
-void SessionCore::beginSession(const QByteArray &refreshToken)
+void SessionCore::restoreFound(const QByteArray &refreshToken)
 {
     QMutexLocker lock(&m_mutex);
-    m_active = true;
-    m_restoring = false;
-    m_access.clear();
+    if (m_phase != Phase::Restoring)
+        return;
     m_refresh = refreshToken;
-    m_freshUntil = QDeadlineTimer(QDeadlineTimer::Forever);
-    ++m_generation;
-    ++m_epoch;
+    // The waiters stay: the first refresh answers them.
+    change(lock, { Phase::Active, WaiterFate::Keep, AuthError(), false, false });
 }
 
-void SessionCore::applyTokens(const TokenSet &tokens, std::chrono::milliseconds freshnessMargin)
+void SessionCore::restoreFoundNothing()
 {
     QMutexLocker lock(&m_mutex);
-    m_active = true;
+    if (m_phase != Phase::Restoring)
+        return;
+    change(lock,
+        { Phase::SignedOut, WaiterFate::Anonymous,
+            AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("No stored session")), true,
+            false });
+}
+
+void SessionCore::startSession(const TokenSet &tokens, std::chrono::milliseconds freshnessMargin)
+{
+    QMutexLocker lock(&m_mutex);
     m_access = tokens.access;
-    if (!tokens.refresh.isEmpty())
-        m_refresh = tokens.refresh;
-    m_freshUntil = tokens.lifetimeMs < 0
-        ? QDeadlineTimer(QDeadlineTimer::Forever)
-        : QDeadlineTimer(std::chrono::milliseconds(tokens.lifetimeMs) - freshnessMargin);
-    ++m_generation;
+    m_refresh = tokens.refresh;
+    m_freshUntilMs = tokens.lifetimeMs < 0
+        ? std::numeric_limits<qint64>::max()
+        : Clock::instance()->nowMs() + tokens.lifetimeMs - freshnessMargin.count();
+    change(lock, { Phase::Active, WaiterFate::Token, AuthError(), true, true });
+}
+
+void SessionCore::supersede(const AuthError &reason)
+{
+    QMutexLocker lock(&m_mutex);
+    change(lock, { Phase::SignedOut, WaiterFate::Fail, reason, true, true });
 }
 
 void SessionCore::end(const AuthError &reason)
 {
-    QList<Pending> waiters;
-    {
-        QMutexLocker lock(&m_mutex);
-        m_active = false;
-        m_restoring = false;
-        m_endReason = reason;
-        m_access.clear();
-        m_refresh.clear();
-        m_freshUntil = QDeadlineTimer(QDeadlineTimer::Forever);
-        ++m_generation;
-        ++m_epoch;
-        m_refreshing = false;
-        waiters.swap(m_waiters);
-    }
-    Outcome ended;
-    ended.error = reason;
-    for (Pending &p : waiters) {
-        if (p.context)
-            dispatch(p.context, std::move(p.waiter), ended);
-    }
+    QMutexLocker lock(&m_mutex);
+    change(lock, { Phase::SignedOut, WaiterFate::Fail, reason, true, true });
 }
 
 QByteArray SessionCore::refreshToken() const
@@ -276,10 +375,11 @@ QByteArray SessionCore::refreshToken() const
     return m_refresh;
 }
 
-void SessionCore::replaceRefreshToken(const QByteArray &refreshToken)
+void SessionCore::replaceRefreshToken(quint64 ticket, const QByteArray &refreshToken)
 {
     QMutexLocker lock(&m_mutex);
-    m_refresh = refreshToken;
+    if (ticket == m_ticket && m_phase == Phase::Active)
+        m_refresh = refreshToken;
 }
 
 QByteArray SessionCore::accessToken() const
@@ -288,16 +388,10 @@ QByteArray SessionCore::accessToken() const
     return m_access;
 }
 
-quint64 SessionCore::epoch() const
-{
-    QMutexLocker lock(&m_mutex);
-    return m_epoch;
-}
-
 bool SessionCore::isActive() const
 {
     QMutexLocker lock(&m_mutex);
-    return m_active;
+    return m_phase == Phase::Active;
 }
 
 } // namespace Latchkey

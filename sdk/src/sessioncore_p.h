@@ -1,12 +1,10 @@
 #pragma once
 
-#include "wireformat_p.h"
+#include "tokenset_p.h"
 
-#include <latchkey/authclient.h>
 #include <latchkey/autherror.h>
 #include <latchkey/serverprofile.h>
 
-#include <QDeadlineTimer>
 #include <QHash>
 #include <QMutex>
 #include <QObject>
@@ -14,29 +12,46 @@
 #include <QUrl>
 
 #include <functional>
+#include <limits>
 
 namespace Latchkey {
 
-class RefreshCoordinator;
-class RetryingReply;
+// Why a refresh runs. The same values as the public AuthClient::RefreshReason, which is
+// converted at the facade: this layer knows nothing above it.
+enum class RefreshReason { Proactive, Unauthorized, Restore, Freshness };
 
 // The session shared by an AuthClient and every AuthorizedNetworkAccessManager made for it, on
-// any thread: the current tokens and the one refresh in flight. Every method is thread-safe.
-// A refresh runs in the client's thread (RefreshCoordinator); waiters on other threads are
-// answered through their own event loops.
+// any thread: the current tokens, the one refresh in flight, and who waits for it. Every method
+// is thread-safe.
+//
+// The session is a state machine (docs/architecture.md draws it). Every change of phase goes
+// through one function, change(), which also decides, in the same step, what becomes of the
+// refresh in flight and of every waiter: a waiter is answered exactly once, at the latest when
+// the phase it waited in ends. A refresh carries a ticket; a result whose ticket is no longer
+// current (the session was superseded, signed out, or closed meanwhile) changes nothing, and
+// its waiters were already answered by the change that made the ticket stale.
+//
+// The refresh itself runs elsewhere (RefreshCoordinator, in the client's thread): this layer
+// asks for it through the Runner callbacks and includes nothing above it.
 class SessionCore
 {
 public:
-    using RefreshReason = AuthClient::RefreshReason;
+    enum class Phase {
+        SignedOut, // requests to the origin go out as they are (or with the API key)
+        Restoring, // the stored token is being read: requests wait, no refresh yet
+        Active, // a session: requests carry its token, waiting for the one refresh if stale
+    };
 
     struct Snapshot
     {
         QByteArray accessToken;
         quint64 generation = 0;
-        bool active = false; // signed in (or restoring): requests to the origin are managed
+        bool active = false; // restoring or signed in: requests to the origin are managed
         bool mustRefresh = false; // no usable access token: wait for a refresh first
     };
 
+    // What a waiter is told. ok with a token: send with it. ok without one: there is no session
+    // (a restore found none): send without a token. Not ok: fail with error.
     struct Outcome
     {
         bool ok = false;
@@ -45,6 +60,15 @@ public:
         AuthError error;
     };
     using Waiter = std::function<void(const Outcome &)>;
+
+    // How the core asks for a refresh: start() runs in context's thread (queued) with the
+    // ticket its result must carry; cancel() (same thread) abandons the one in flight.
+    struct Runner
+    {
+        QObject *context = nullptr;
+        std::function<void(RefreshReason, quint64 ticket)> start;
+        std::function<void()> cancel;
+    };
 
     SessionCore(const ServerProfile &profile, const QUrl &baseUrl);
 
@@ -58,6 +82,7 @@ public:
     bool allowsInsecureHttp() const;
 
     Snapshot snapshot() const;
+    Phase phase() const;
 
     // API-key mode (service clients): the key goes, in its header, to the API origin whenever
     // there is no bearer session. Empty key: off.
@@ -69,40 +94,55 @@ public:
     bool isAuthEndpoint(const QUrl &url) const;
 
     // Calls \a waiter (in \a context's thread, from its event loop) once a token newer than
-    // \a seenGeneration exists, or the refresh failed. Starts the one refresh if none is in
-    // flight; joins it otherwise.
+    // \a seenGeneration exists, or the refresh failed, or the phase it waits in ended. Starts
+    // the one refresh if none is in flight; joins it otherwise.
     void whenRefreshed(
         quint64 seenGeneration, RefreshReason reason, QObject *context, Waiter waiter);
+    // Calls \a done (queued to \a context) once no refresh is in flight: its answer applied
+    // (and handed to the store by the client) or abandoned.
+    void whenSettled(QObject *context, std::function<void()> done);
 
     // Requests sent with the token of \a generation whose bytes are not on the wire yet (queued
     // in QNetworkAccessManager behind busy connections). When a 401 shows the server refuses
-    // that token (reportRejected), each is told in its own thread (RetryingReply::holdBack) so
-    // that it waits for the one refresh instead of collecting a 401 of its own: a storm of N
-    // then costs N requests and one refresh, not 2N requests.
-    void registerUnsent(RetryingReply *reply, quint64 generation);
-    void unregisterUnsent(RetryingReply *reply);
+    // that token (reportRejected), \a holdBack is called in \a reply's thread so that it waits
+    // for the one refresh instead of collecting a 401 of its own: a storm of N then costs N
+    // requests and one refresh, not 2N requests.
+    void registerUnsent(
+        QObject *reply, quint64 generation, std::function<void(quint64 generation)> holdBack);
+    void unregisterUnsent(QObject *reply);
     void reportRejected(quint64 generation);
 
-    // --- for AuthClient and RefreshCoordinator (client thread) ---
-    void attach(RefreshCoordinator *coordinator);
-    void detach();
-    // Restoring: the stored token is being read; requests wait, no refresh starts yet.
+    // --- transitions (client thread) ---
+    void setRunner(Runner runner);
+    // Restoring: requests from now on wait for the outcome. From Active, the session in
+    // progress is superseded (its waiters fail Cancelled). From Restoring: nothing changes.
     void beginRestore();
-    // A session known by its refresh token only: the first waiter starts the refresh.
-    void beginSession(const QByteArray &refreshToken);
-    void applyTokens(const TokenSet &tokens, std::chrono::milliseconds freshnessMargin);
-    // The session is over (signed out, refresh rejected): every waiter fails with \a reason.
+    // The restore found \a refreshToken: a session known by its refresh token only; the first
+    // waiter starts the refresh.
+    void restoreFound(const QByteArray &refreshToken);
+    // The restore found no session: its waiters go out without a token.
+    void restoreFoundNothing();
+    // A new session from a sign-in (the previous one was ended by supersede() or end()).
+    void startSession(const TokenSet &tokens, std::chrono::milliseconds freshnessMargin);
+    // A sign-in starts: whatever was in progress is superseded; waiters fail with \a reason.
+    void supersede(const AuthError &reason);
+    // The session is over (signed out, refresh rejected, client deleted): waiters fail.
     void end(const AuthError &reason);
-    QByteArray refreshToken() const;
-    // The store holds a newer refresh token of this session (another process rotated it).
-    void replaceRefreshToken(const QByteArray &refreshToken);
-    QByteArray accessToken() const;
-    quint64 epoch() const; // changes with every beginSession/applyTokens-after-signIn/clear
-    bool isActive() const;
+
+    // --- the refresh's results (client thread); ignored unless \a ticket is current ---
+    bool isCurrent(quint64 ticket) const;
+    bool refreshSucceeded(
+        quint64 ticket, const TokenSet &tokens, std::chrono::milliseconds freshnessMargin);
+    void refreshFailed(quint64 ticket, const AuthError &error);
+    void refreshRejected(quint64 ticket, const AuthError &error);
     // Proactive refresh: starts one unless one is in flight. Returns false if none started.
     bool startRefresh(RefreshReason reason);
-    // Ends the refresh in flight and answers every waiter.
-    void resolve(const Outcome &outcome);
+
+    QByteArray refreshToken() const;
+    // The store holds a newer refresh token of this session (another process rotated it).
+    void replaceRefreshToken(quint64 ticket, const QByteArray &refreshToken);
+    QByteArray accessToken() const;
+    bool isActive() const;
 
 private:
     struct Pending
@@ -110,6 +150,25 @@ private:
         QPointer<QObject> context;
         Waiter waiter;
     };
+    struct Settle
+    {
+        QPointer<QObject> context;
+        std::function<void()> done;
+    };
+    enum class WaiterFate { Keep, Token, Anonymous, Fail };
+    struct Change
+    {
+        Phase to;
+        WaiterFate waiters;
+        AuthError error; // for Fail, and what a request that meets the end later learns
+        bool refreshOver; // the refresh in flight (if any) is done or abandoned
+        bool cancelRefresh; // ... and must be stopped on the wire
+    };
+    // The one transition function. Called with m_mutex held through \a lock; unlocks it to
+    // answer waiters and to cancel the refresh, never calling out under the lock.
+    void change(QMutexLocker<QMutex> &lock, const Change &c);
+    bool startRefreshLocked(RefreshReason reason);
+    bool freshLocked() const;
     static void dispatch(QObject *context, Waiter waiter, const Outcome &outcome);
     Outcome currentOutcomeLocked() const;
 
@@ -120,21 +179,26 @@ private:
     const bool m_baseIsLoopback;
 
     mutable QMutex m_mutex;
-    RefreshCoordinator *m_coordinator = nullptr;
+    Runner m_runner;
+    Phase m_phase = Phase::SignedOut;
     QByteArray m_access;
     QByteArray m_refresh;
-    quint64 m_generation = 1;
-    quint64 m_epoch = 1;
-    bool m_active = false;
+    quint64 m_generation = 1; // of the access token: a new one with every token and change
+    quint64 m_ticket = 0; // of the refresh in flight (or the last one)
     bool m_refreshing = false;
-    bool m_restoring = false;
     AuthError m_endReason { AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in") };
     bool m_allowInsecure = false;
     QByteArray m_apiKeyHeader;
     QByteArray m_apiKey;
-    QDeadlineTimer m_freshUntil { QDeadlineTimer::Forever };
+    qint64 m_freshUntilMs = std::numeric_limits<qint64>::max(); // on Clock::instance()
     QList<Pending> m_waiters;
-    QHash<RetryingReply *, quint64> m_unsent;
+    QList<Settle> m_settles;
+    struct Unsent
+    {
+        quint64 generation;
+        std::function<void(quint64)> holdBack;
+    };
+    QHash<QObject *, Unsent> m_unsent;
 };
 
 } // namespace Latchkey

@@ -51,10 +51,14 @@ void StoreQueue::read(const QString &key, TokenStore::ReadCallback done)
             finished();
             return;
         }
-        m_store->read(key, [done, finished](const QByteArray &secret, const AuthError &error) {
-            done(secret, error);
-            finished();
-        });
+        m_store->read(key,
+            [self = QPointer<StoreQueue>(this), done, finished](
+                const QByteArray &secret, const AuthError &error) {
+                if (!self)
+                    return; // the client is gone, and what it asked with it
+                done(secret, error);
+                finished();
+            });
     });
 }
 
@@ -67,11 +71,14 @@ void StoreQueue::write(const QString &key, const QByteArray &secret, TokenStore:
             finished();
             return;
         }
-        m_store->write(key, secret, [done, finished](const AuthError &error) {
-            if (done)
-                done(error);
-            finished();
-        });
+        m_store->write(key, secret,
+            [self = QPointer<StoreQueue>(this), done, finished](const AuthError &error) {
+                if (!self)
+                    return;
+                if (done)
+                    done(error);
+                finished();
+            });
     });
 }
 
@@ -84,11 +91,14 @@ void StoreQueue::remove(const QString &key, TokenStore::DoneCallback done)
             finished();
             return;
         }
-        m_store->remove(key, [done, finished](const AuthError &error) {
-            if (done)
-                done(error);
-            finished();
-        });
+        m_store->remove(
+            key, [self = QPointer<StoreQueue>(this), done, finished](const AuthError &error) {
+                if (!self)
+                    return;
+                if (done)
+                    done(error);
+                finished();
+            });
     });
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "tokenset_p.h"
+
 #include <latchkey/autherror.h>
 #include <latchkey/serverprofile.h>
 
@@ -24,16 +26,6 @@ struct HttpResult
     bool tooLarge = false;
 
     bool transportFailed() const { return status == 0; }
-};
-
-// What a login or refresh answer carries.
-struct TokenSet
-{
-    QByteArray access;
-    QByteArray refresh; // empty: the server did not rotate it; keep the old one
-    qint64 lifetimeMs = -1; // -1: unknown (opaque token without expires_in): rely on 401s
-    QJsonObject user;
-    QJsonObject claims;
 };
 
 // A request ready to send: built from the profile, never logged with its body.

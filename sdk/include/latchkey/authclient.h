@@ -150,7 +150,7 @@ Q_SIGNALS:
     void refreshFailed(const Latchkey::AuthError &error);
 
 private:
-    friend class AuthorizedNetworkAccessManager;
+    friend class AuthClientPrivate;
     std::unique_ptr<AuthClientPrivate> const d;
 };
 
