@@ -2,6 +2,7 @@
 
 #include <QHttpServer>
 #include <QHttpServerRequest>
+#include <QHttpServerResponder>
 #include <QHttpServerResponse>
 #include <QList>
 #include <QUrl>
@@ -35,6 +36,19 @@ public:
             record(request);
             return handler(request);
         });
+    }
+
+    // For answers given later: the handler gets the responder and may keep it (moved) to
+    // answer when the test says. Qt 6.4 writes a QFuture answer to the socket even after the
+    // client closed it (a crash); a kept responder can be checked first (responder.socket()
+    // under a QPointer) and dropped safely.
+    template<typename Handler> void onLater(const QString &path, Handler handler)
+    {
+        m_server.route(path,
+            [this, handler](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+                record(request);
+                handler(request, std::move(responder));
+            });
     }
 
     QList<Seen> seen() const { return m_seen; }

@@ -11,6 +11,8 @@ using Latchkey::AuthError;
 
 AuthError await(Latchkey::AuthReply *reply, int timeoutMs)
 {
+    if (reply->isFinished()) // one that does not delete itself, waited for before
+        return reply->error();
     AuthError result(AuthError::Kind::Cancelled, QStringLiteral("timed out waiting for the reply"));
     QEventLoop loop;
     QObject::connect(reply, &Latchkey::AuthReply::finished, &loop, [&] {
