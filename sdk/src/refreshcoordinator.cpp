@@ -116,12 +116,19 @@ void RefreshCoordinator::attempt()
     // lock, read it again and refresh with what the store holds now.
     const quint64 epoch = m_core->epoch();
     ++m_lockTicket;
-    m_lock->acquire(lockName, [this, epoch] {
-        m_shared.reread(
-            [this, epoch](const QByteArray &stored) {
+    m_lock->acquire(
+        lockName,
+        [this, epoch] {
+            m_shared.reread([this, epoch](const QByteArray &stored) {
                 if (epoch != m_core->epoch()) {
                     releaseShared();
                     return; // the session ended meanwhile; end() answered its waiters
+                }
+                if (!m_lock->isHeld()) { // overtaken while the store answered (we hung)
+                    releaseShared();
+                    lockNotTaken(epoch,
+                        QStringLiteral("the refresh lock was taken over by another process"));
+                    return;
                 }
                 const QByteArray current = m_core->refreshToken();
                 if (!stored.isEmpty() && stored != current) {
@@ -131,7 +138,23 @@ void RefreshCoordinator::attempt()
                 }
                 send(m_core->refreshToken());
             });
-    });
+        },
+        [this, epoch](const QString &reason) { lockNotTaken(epoch, reason); });
+}
+
+void RefreshCoordinator::lockNotTaken(quint64 epoch, const QString &reason)
+{
+    // Refreshing without the lock could present the token another process is rotating right
+    // now, and a rotating server revokes the whole session for that. A passing failure instead:
+    // the session is kept, this refresh's waiters fail, the next request tries again.
+    if (epoch != m_core->epoch())
+        return; // the session ended meanwhile; end() answered its waiters
+    const AuthError error(AuthError::Kind::Network,
+        QStringLiteral("Not refreshed: %1; the session is kept, try again").arg(reason));
+    Q_EMIT failedTransiently(error);
+    SessionCore::Outcome outcome;
+    outcome.error = error;
+    m_core->resolve(outcome);
 }
 
 void RefreshCoordinator::releaseShared()

@@ -65,6 +65,7 @@ private:
     void attempt();
     void send(const QByteArray &refreshToken);
     void releaseShared();
+    void lockNotTaken(quint64 epoch, const QString &reason);
     void onResult(const HttpResult &result, quint64 epoch);
     void schedule(const TokenSet &tokens);
     std::chrono::milliseconds backoff(int attempt, int retryAfterSeconds) const;
