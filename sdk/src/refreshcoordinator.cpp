@@ -123,12 +123,19 @@ void RefreshCoordinator::attempt()
     // Another process may have rotated the stored token since this one read it: under the
     // lock, read it again and refresh with what the store holds now.
     ++m_lockTicket;
-    m_lock->acquire(lockName, [this, ticket] {
-        m_shared.reread(
-            [this, ticket](const QByteArray &stored) {
+    m_lock->acquire(
+        lockName,
+        [this, ticket] {
+            m_shared.reread([this, ticket](const QByteArray &stored) {
                 if (ticket != m_ticket || !m_core->isCurrent(ticket)) {
                     releaseShared();
                     return; // abandoned meanwhile; the change that did it answered its waiters
+                }
+                if (!m_lock->isHeld()) { // overtaken while the store answered (we hung)
+                    releaseShared();
+                    lockNotTaken(ticket,
+                        QStringLiteral("the refresh lock was taken over by another process"));
+                    return;
                 }
                 if (!stored.isEmpty() && stored != m_core->refreshToken()) {
                     qCInfo(lcAuth)
@@ -137,7 +144,22 @@ void RefreshCoordinator::attempt()
                 }
                 send(m_core->refreshToken());
             });
-    });
+        },
+        [this, ticket](const QString &reason) { lockNotTaken(ticket, reason); });
+}
+
+void RefreshCoordinator::lockNotTaken(quint64 ticket, const QString &reason)
+{
+    // Refreshing without the lock could present the token another process is rotating right
+    // now, and a rotating server revokes the whole session for that. A passing failure instead:
+    // the session is kept, this refresh's waiters fail, the next request tries again.
+    if (ticket != m_ticket || !m_core->isCurrent(ticket))
+        return; // abandoned meanwhile; the change that did it answered its waiters
+    const AuthError error(AuthError::Kind::Network,
+        QStringLiteral("Not refreshed: %1; the session is kept, try again").arg(reason));
+    m_ticket = 0;
+    m_core->refreshFailed(ticket, error);
+    Q_EMIT failedTransiently(error);
 }
 
 void RefreshCoordinator::releaseShared()

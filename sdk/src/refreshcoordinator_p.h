@@ -69,6 +69,7 @@ private:
     void attempt();
     void send(const QByteArray &refreshToken);
     void releaseShared();
+    void lockNotTaken(quint64 ticket, const QString &reason);
     void onResult(const HttpResult &result, quint64 ticket);
     void schedule(const TokenSet &tokens);
     std::chrono::milliseconds backoff(int attempt, int retryAfterSeconds) const;
