@@ -157,47 +157,35 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
         qCDebug(lcAuth) << "refresh answer for a closed session ignored";
         return; // end() already answered the waiters of that session
     }
-    const bool success = !result.tooLarge && result.status >= 200 && result.status < 300;
+    const WireFormat::RefreshVerdict verdict = WireFormat::classifyRefresh(m_core->profile, result);
     SessionCore::Outcome outcome;
-    if (success) {
-        TokenSet tokens;
-        AuthError error;
-        if (WireFormat::parseTokens(m_core->profile, result, &tokens, &error)) {
-            adoptTokens(tokens);
-            qCInfo(lcAuth) << "refreshed, access token" << redacted(tokens.access) << "lifetime ms"
-                           << tokens.lifetimeMs
-                           << (tokens.refresh.isEmpty() ? "(refresh token kept)" : "(rotated)");
-            Q_EMIT refreshed(tokens, m_reason); // the client queues the rotated token's write
-            if (m_shared.whenPersisted && m_lock->isBusy()) {
-                // Held until the rotated token is in the store, for the next process to read;
-                // only this acquisition is released (a newer refresh may hold it by then).
-                QPointer<RefreshCoordinator> self(this);
-                const quint64 ticket = m_lockTicket;
-                m_shared.whenPersisted([self, ticket] {
-                    if (self && self->m_lockTicket == ticket)
-                        self->releaseShared();
-                });
-            }
-            outcome.ok = true;
-            outcome.accessToken = tokens.access;
-            outcome.generation = m_core->snapshot().generation;
-            m_core->resolve(outcome);
-            return;
+    if (verdict.outcome == WireFormat::RefreshOutcome::Tokens) {
+        const TokenSet &tokens = verdict.tokens;
+        adoptTokens(tokens);
+        qCInfo(lcAuth) << "refreshed, access token" << redacted(tokens.access) << "lifetime ms"
+                       << tokens.lifetimeMs
+                       << (tokens.refresh.isEmpty() ? "(refresh token kept)" : "(rotated)");
+        Q_EMIT refreshed(tokens, m_reason); // the client queues the rotated token's write
+        if (m_shared.whenPersisted && m_lock->isBusy()) {
+            // Held until the rotated token is in the store, for the next process to read;
+            // only this acquisition is released (a newer refresh may hold it by then).
+            QPointer<RefreshCoordinator> self(this);
+            const quint64 ticket = m_lockTicket;
+            m_shared.whenPersisted([self, ticket] {
+                if (self && self->m_lockTicket == ticket)
+                    self->releaseShared();
+            });
         }
-        // A 2xx without tokens: the server is not speaking the profile. Not the user's fault:
-        // keep the session, fail the waiters with what was expected.
-        releaseShared();
-        qCWarning(lcAuth) << "refresh answer unusable:" << error.message();
-        Q_EMIT failedTransiently(error);
-        outcome.error = error;
+        outcome.ok = true;
+        outcome.accessToken = tokens.access;
+        outcome.generation = m_core->snapshot().generation;
         m_core->resolve(outcome);
         return;
     }
 
     releaseShared();
-    const AuthError error
-        = WireFormat::errorFor(m_core->profile, result, WireFormat::Exchange::Refresh);
-    if (!result.tooLarge && WireFormat::isRejection(result)) {
+    const AuthError error = verdict.error;
+    if (verdict.outcome == WireFormat::RefreshOutcome::Rejected) {
         qCInfo(lcAuth) << "refresh rejected, HTTP" << result.status << "- session over";
         m_proactive.stop();
         m_core->end(error); // every waiter, on every thread, gets SessionExpired
@@ -207,7 +195,7 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 epoch)
 
     qCInfo(lcAuth) << "refresh failed:" << error.toString() << "attempt" << m_attempt << "of"
                    << m_maxAttempts;
-    if (m_attempt < m_maxAttempts) {
+    if (verdict.retry && m_attempt < m_maxAttempts) {
         const std::chrono::milliseconds delay = backoff(m_attempt, error.retryAfter());
         m_retry.start(delay);
         Q_EMIT retrying(error, m_attempt, int(delay.count()));

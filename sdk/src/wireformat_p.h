@@ -21,10 +21,33 @@ struct HttpResult
     QByteArray body;
     QList<QNetworkCookie> cookies;
     QByteArray retryAfterHeader;
-    bool tooLarge = false;
+    bool tooLarge = false; // cut short by AuthCall at its size bound (error OperationCanceled)
 
-    bool transportFailed() const { return status == 0; }
+    // No complete HTTP answer: nothing came back (status 0), or the transport failed after the
+    // headers — a body cut short (Qt keeps the status, e.g. 200, and says
+    // RemoteHostClosedError), a reset or a timeout mid-body. QNetworkReply's codes below 200
+    // are the network and proxy layers; 2xx–4xx codes only restate an HTTP status.
+    bool transportFailed() const
+    {
+        return !tooLarge
+            && (status == 0
+                || (networkError != QNetworkReply::NoError
+                    && networkError < QNetworkReply::ContentAccessDenied));
+    }
+    // A whole 2xx answer, within the size bound.
+    bool succeeded() const
+    {
+        return !tooLarge && !transportFailed() && status >= 200 && status < 300;
+    }
 };
+
+// The bounds put on the lifetime a server announces for an access token (`expires_in`, or the
+// JWT's `exp - iat`). Shorter would refresh in a loop; longer is no lifetime a client can plan
+// with (and overflows timers). Outside them: clamped; not a positive number: ignored.
+namespace TokenLifetime {
+constexpr qint64 minMs = 1000; // 1 s
+constexpr qint64 maxMs = qint64(10) * 365 * 24 * 60 * 60 * 1000; // 10 years of 365 days
+} // namespace TokenLifetime
 
 // What a login or refresh answer carries.
 struct TokenSet
@@ -32,6 +55,9 @@ struct TokenSet
     QByteArray access;
     QByteArray refresh; // empty: the server did not rotate it; keep the old one
     qint64 lifetimeMs = -1; // -1: unknown (opaque token without expires_in): rely on 401s
+    // Set when the announced lifetime was clamped into TokenLifetime or ignored: what was
+    // wrong, for a warning (no token in it). parseTokens() warns once per process itself.
+    QString lifetimeNote;
     QJsonObject user;
     QJsonObject claims;
 };
@@ -71,9 +97,31 @@ bool parseTokens(
 // Maps a failed exchange to the kind of error a person can act on.
 AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Exchange exchange);
 
-// Whether a failed refresh means the refresh token is dead (end the session) rather than a
-// passing failure (keep the session, try again).
-bool isRejection(const HttpResult &result);
+// Whether a refresh answer says the refresh token is dead (end the session): one of the
+// profile's refresh.rejectedWhen rules matches (default: 401, or 400/403 with
+// "error": "invalid_grant"). Never for a transport failure or an answer over the size bound.
+bool isRejection(const ServerProfile &profile, const HttpResult &result);
+
+// What a refresh answer means for the session. The one classification RefreshCoordinator uses.
+enum class RefreshOutcome {
+    Tokens, // new tokens: adopt them
+    Rejected, // the refresh token is dead: end the session (error: SessionExpired)
+    Transient, // keep the session; `error` says why, `retry` whether to try again soon
+};
+
+struct RefreshVerdict
+{
+    RefreshOutcome outcome = RefreshOutcome::Transient;
+    TokenSet tokens; // Tokens
+    AuthError error; // Rejected, Transient
+    // Transient: trying again soon may help — a transport failure (Network), 5xx (Server), 408,
+    // 429 (RateLimited, honour retryAfter()). Not for an answer that will not change in a
+    // second: a 2xx without tokens or over the size bound (Protocol), a 4xx that is no
+    // rejection (Server: an HTML 403 from a proxy or WAF, a JSON error naming something else).
+    bool retry = false;
+};
+
+RefreshVerdict classifyRefresh(const ServerProfile &profile, const HttpResult &result);
 
 bool isLoopbackHost(const QString &host);
 
