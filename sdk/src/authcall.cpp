@@ -63,15 +63,16 @@ void AuthCall::onFinished()
     if (!m_result.tooLarge)
         onReadyRead();
     m_result.status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (m_result.status == 0) {
-        m_result.networkError = m_reply->error();
+    // Always kept: an answer can fail after its headers (Qt 6.4 keeps status 200 on a body cut
+    // short and says RemoteHostClosedError); HttpResult::transportFailed() reads it first.
+    m_result.networkError = m_reply->error();
+    if (m_result.networkError != QNetworkReply::NoError)
         m_result.networkErrorString = m_reply->errorString();
-    }
     m_result.cookies
         = m_reply->header(QNetworkRequest::SetCookieHeader).value<QList<QNetworkCookie>>();
     m_result.retryAfterHeader = m_reply->rawHeader(QByteArrayLiteral("Retry-After"));
     qCDebug(lcAuth) << "answer" << m_reply->url().toDisplayString() << "HTTP" << m_result.status
-                    << m_result.body.size() << "bytes";
+                    << m_result.body.size() << "bytes" << m_result.networkError;
     m_reply->deleteLater();
     if (m_done && m_context)
         m_done(m_result);

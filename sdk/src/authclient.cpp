@@ -453,7 +453,7 @@ AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
             d->signInReply = nullptr;
             TokenSet tokens;
             AuthError error;
-            const bool ok = !result.tooLarge && result.status >= 200 && result.status < 300;
+            const bool ok = result.succeeded();
             if (!ok)
                 error = WireFormat::errorFor(d->core->profile, result, WireFormat::Exchange::Login);
             if (ok && WireFormat::parseTokens(d->core->profile, result, &tokens, &error)) {
@@ -660,7 +660,7 @@ AuthReply *AuthClient::registerAccount(
     AuthCall::send(d->authNam, endpoint.method,
         WireFormat::request(endpoint, d->core->baseUrl, body), this,
         [this, reply](const HttpResult &result) {
-            if (!result.tooLarge && result.status >= 200 && result.status < 300) {
+            if (result.succeeded()) {
                 const QJsonValue user
                     = WireFormat::valueAt(result.body, d->core->profile.userPointer());
                 reply->finish(AuthError(), user.isObject() ? user.toObject() : QJsonObject());
@@ -691,7 +691,7 @@ AuthReply *AuthClient::changePassword(const QString &currentPassword, const QStr
     AuthCall::send(networkAccessManager(), endpoint.method,
         WireFormat::request(endpoint, d->core->baseUrl, body), this,
         [this, reply](const HttpResult &result) {
-            if (!result.tooLarge && result.status >= 200 && result.status < 300)
+            if (result.succeeded())
                 reply->finish();
             else
                 reply->finish(WireFormat::errorFor(
@@ -712,7 +712,7 @@ void AuthClientPrivate::meExchange(
     AuthCall::send(q->networkAccessManager(), verb,
         WireFormat::jsonRequest(core->baseUrl, path, body), q,
         [this, reply](const HttpResult &result) {
-            if (result.tooLarge || result.status < 200 || result.status >= 300) {
+            if (!result.succeeded()) {
                 reply->finish(
                     WireFormat::errorFor(core->profile, result, WireFormat::Exchange::Me));
                 return;

@@ -22,13 +22,14 @@ std::optional<JwtClaims> JwtClaims::decode(const QByteArray &token)
     return result;
 }
 
-qint64 JwtClaims::lifetimeSeconds() const
+std::optional<double> JwtClaims::lifetimeSeconds() const
 {
     const QJsonValue exp = m_claims.value(QLatin1String("exp"));
     const QJsonValue iat = m_claims.value(QLatin1String("iat"));
     if (!exp.isDouble() || !iat.isDouble())
-        return -1;
-    return qint64(exp.toDouble()) - qint64(iat.toDouble());
+        return std::nullopt;
+    // In double: an absurd exp (1e300) must not go through an integer conversion.
+    return exp.toDouble() - iat.toDouble();
 }
 
 QStringList JwtClaims::roles() const

@@ -16,8 +16,9 @@ public:
     static std::optional<JwtClaims> decode(const QByteArray &token);
 
     QJsonObject claims() const { return m_claims; }
-    // Lifetime in seconds from `exp - iat`, or -1 when either is missing.
-    qint64 lifetimeSeconds() const;
+    // Lifetime in seconds from `exp - iat` as the token says it (any double: the caller bounds
+    // it), or nothing when either is missing or not a number.
+    std::optional<double> lifetimeSeconds() const;
     QStringList roles() const;
 
 private:

@@ -186,46 +186,34 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
         qCDebug(lcAuth) << "answer to an abandoned refresh ignored";
         return; // the change that abandoned it already answered its waiters
     }
-    const bool success = !result.tooLarge && result.status >= 200 && result.status < 300;
-    if (success) {
-        TokenSet tokens;
-        AuthError error;
-        if (WireFormat::parseTokens(m_core->profile, result, &tokens, &error)) {
-            qCInfo(lcAuth) << "refreshed, access token" << redacted(tokens.access) << "lifetime ms"
-                           << tokens.lifetimeMs
-                           << (tokens.refresh.isEmpty() ? "(refresh token kept)" : "(rotated)");
-            // The client queues the rotated token's write before the waiters (and flush()) are
-            // answered, so whoever waits for the store to be idle waits for this write too.
-            Q_EMIT refreshed(tokens, m_reason);
-            if (m_shared.whenPersisted && m_lock->isBusy()) {
-                // Held until the rotated token is in the store, for the next process to read;
-                // only this acquisition is released (a newer refresh may hold it by then).
-                QPointer<RefreshCoordinator> self(this);
-                const quint64 lockTicket = m_lockTicket;
-                m_shared.whenPersisted([self, lockTicket] {
-                    if (self && self->m_lockTicket == lockTicket)
-                        self->releaseShared();
-                });
-            }
-            m_ticket = 0;
-            m_core->refreshSucceeded(ticket, tokens, freshnessMargin(tokens.lifetimeMs));
-            schedule(tokens);
-            return;
+    const WireFormat::RefreshVerdict verdict = WireFormat::classifyRefresh(m_core->profile, result);
+    if (verdict.outcome == WireFormat::RefreshOutcome::Tokens) {
+        const TokenSet &tokens = verdict.tokens;
+        qCInfo(lcAuth) << "refreshed, access token" << redacted(tokens.access) << "lifetime ms"
+                       << tokens.lifetimeMs
+                       << (tokens.refresh.isEmpty() ? "(refresh token kept)" : "(rotated)");
+        // The client queues the rotated token's write before the waiters (and flush()) are
+        // answered, so whoever waits for the store to be idle waits for this write too.
+        Q_EMIT refreshed(tokens, m_reason);
+        if (m_shared.whenPersisted && m_lock->isBusy()) {
+            // Held until the rotated token is in the store, for the next process to read;
+            // only this acquisition is released (a newer refresh may hold it by then).
+            QPointer<RefreshCoordinator> self(this);
+            const quint64 lockTicket = m_lockTicket;
+            m_shared.whenPersisted([self, lockTicket] {
+                if (self && self->m_lockTicket == lockTicket)
+                    self->releaseShared();
+            });
         }
-        // A 2xx without tokens: the server is not speaking the profile. Not the user's fault:
-        // keep the session, fail the waiters with what was expected.
-        releaseShared();
-        qCWarning(lcAuth) << "refresh answer unusable:" << error.message();
         m_ticket = 0;
-        m_core->refreshFailed(ticket, error);
-        Q_EMIT failedTransiently(error);
+        m_core->refreshSucceeded(ticket, tokens, freshnessMargin(tokens.lifetimeMs));
+        schedule(tokens);
         return;
     }
 
     releaseShared();
-    const AuthError error
-        = WireFormat::errorFor(m_core->profile, result, WireFormat::Exchange::Refresh);
-    if (!result.tooLarge && WireFormat::isRejection(result)) {
+    const AuthError error = verdict.error;
+    if (verdict.outcome == WireFormat::RefreshOutcome::Rejected) {
         qCInfo(lcAuth) << "refresh rejected, HTTP" << result.status << "- session over";
         m_proactive.stop();
         m_ticket = 0;
@@ -236,7 +224,7 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
 
     qCInfo(lcAuth) << "refresh failed:" << error.toString() << "attempt" << m_attempt << "of"
                    << m_maxAttempts;
-    if (m_attempt < m_maxAttempts) {
+    if (verdict.retry && m_attempt < m_maxAttempts) {
         const std::chrono::milliseconds delay = backoff(m_attempt, error.retryAfter());
         m_retry.start(delay);
         Q_EMIT retrying(error, m_attempt, int(delay.count()));

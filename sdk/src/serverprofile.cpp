@@ -7,6 +7,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <cmath>
+
 namespace Latchkey {
 
 class ServerProfileData : public QSharedData
@@ -31,9 +33,23 @@ public:
     QString requirementsPointer;
     QString lockedUntilPointer;
     QString retryAfterPointer;
+    QList<ServerProfile::RejectionRule> refreshRejectedWhen;
 };
 
 namespace {
+
+// A refresh answer that ends the session unless the profile says otherwise: 401, or the
+// RFC 6749 §5.2 answer 400 (some servers: 403) {"error": "invalid_grant"}.
+QList<ServerProfile::RejectionRule> defaultRejectionRules()
+{
+    ServerProfile::RejectionRule unauthorized;
+    unauthorized.statuses = { 401 };
+    ServerProfile::RejectionRule invalidGrant;
+    invalidGrant.statuses = { 400, 403 };
+    invalidGrant.pointer = QStringLiteral("/error");
+    invalidGrant.values = { QJsonValue(QStringLiteral("invalid_grant")) };
+    return { unauthorized, invalidGrant };
+}
 
 // Collects the first error with the key path it concerns, e.g. "refresh.send.in".
 class Reader
@@ -171,6 +187,79 @@ public:
         }
         return e;
     }
+
+    // "refresh.rejectedWhen": a non-empty list of {"status": S or [S…], "pointer": P,
+    // "values": V or [V…]}; absent: defaultRejectionRules().
+    QList<ServerProfile::RejectionRule> rejectionRules(const QJsonValue &value, const QString &key)
+    {
+        if (value.isUndefined() || value.isNull())
+            return defaultRejectionRules();
+        if (!value.isArray() || value.toArray().isEmpty()) {
+            fail(key,
+                QStringLiteral("a non-empty list of rules such as {\"status\": [400], "
+                               "\"pointer\": \"/error\", \"values\": [\"invalid_grant\"]}"));
+            return {};
+        }
+        QList<ServerProfile::RejectionRule> rules;
+        const QJsonArray list = value.toArray();
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QString at = QStringLiteral("%1[%2]").arg(key).arg(i);
+            if (!list.at(i).isObject()) {
+                fail(at,
+                    QStringLiteral("an object with \"status\", and optionally \"pointer\" "
+                                   "and \"values\""));
+                continue;
+            }
+            const QJsonObject o = list.at(i).toObject();
+            for (auto it = o.begin(); it != o.end(); ++it) {
+                if (it.key() != QLatin1String("status") && it.key() != QLatin1String("pointer")
+                    && it.key() != QLatin1String("values"))
+                    fail(at + QLatin1Char('.') + it.key(),
+                        QStringLiteral("\"status\", \"pointer\" or \"values\" (a rule has no "
+                                       "other key)"));
+            }
+            ServerProfile::RejectionRule rule;
+            const QJsonValue status = o.value(QLatin1String("status"));
+            const QJsonArray statuses = status.isArray() ? status.toArray() : QJsonArray { status };
+            const QString statusExpected
+                = QStringLiteral("an HTTP status from 400 to 499, or a non-empty list of them");
+            if (statuses.isEmpty())
+                fail(at + QStringLiteral(".status"), statusExpected);
+            for (const QJsonValue &s : statuses) {
+                const double code = s.toDouble(-1);
+                if (!s.isDouble() || code != std::floor(code) || code < 400 || code > 499) {
+                    fail(at + QStringLiteral(".status"), statusExpected);
+                    break;
+                }
+                rule.statuses << int(code);
+            }
+            rule.pointer = pointer(o, at + QLatin1Char('.'), QStringLiteral("pointer"), false);
+            const QJsonValue values = o.value(QLatin1String("values"));
+            if (rule.pointer.isEmpty()) {
+                if (!values.isUndefined())
+                    fail(at + QStringLiteral(".values"),
+                        QStringLiteral("a \"pointer\" beside it, saying where to read them"));
+            } else {
+                const QJsonArray list = values.isArray() ? values.toArray()
+                    : values.isUndefined()               ? QJsonArray()
+                                                         : QJsonArray { values };
+                const QString valuesExpected
+                    = QStringLiteral("a string or a number, or a non-empty list of them, to "
+                                     "compare with the value at \"pointer\"");
+                if (list.isEmpty())
+                    fail(at + QStringLiteral(".values"), valuesExpected);
+                for (const QJsonValue &v : list) {
+                    if (!v.isString() && !v.isDouble()) {
+                        fail(at + QStringLiteral(".values"), valuesExpected);
+                        break;
+                    }
+                    rule.values << v;
+                }
+            }
+            rules << rule;
+        }
+        return rules;
+    }
 };
 
 } // namespace
@@ -197,6 +286,9 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
         p->login.fields.insert(QStringLiteral("password"), QStringLiteral("password"));
     // Optional: a server without refresh tokens ends the session when the access token does.
     p->refresh = r.endpoint(root, QStringLiteral("refresh"), false, true);
+    p->refreshRejectedWhen = r.rejectionRules(
+        root.value(QLatin1String("refresh")).toObject().value(QLatin1String("rejectedWhen")),
+        QStringLiteral("refresh.rejectedWhen"));
     p->logout = r.endpoint(root, QStringLiteral("logout"), false, true);
     p->registration = r.endpoint(root, QStringLiteral("register"), false, false);
     if (!p->registration.path.isEmpty()) {
@@ -429,6 +521,10 @@ ServerProfile::Endpoint ServerProfile::registration() const
 ServerProfile::Endpoint ServerProfile::changePassword() const
 {
     return d->changePassword;
+}
+QList<ServerProfile::RejectionRule> ServerProfile::refreshRejectedWhen() const
+{
+    return d->refreshRejectedWhen;
 }
 QString ServerProfile::meUserPointer() const
 {

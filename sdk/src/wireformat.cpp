@@ -2,11 +2,15 @@
 
 #include "jsonpointer_p.h"
 #include "jwtclaims_p.h"
+#include "logging_p.h"
 
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QUrlQuery>
+
+#include <atomic>
+#include <cmath>
 
 namespace Latchkey::WireFormat {
 
@@ -114,6 +118,82 @@ int parseRetryAfter(const QByteArray &header)
     if (when.isValid())
         return int(qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(when)));
     return -1;
+}
+
+// An announced lifetime in seconds (from \a source) as milliseconds within TokenLifetime, or -1
+// when it is no positive finite number. Says in \a note what was clamped or ignored.
+qint64 lifetimeMs(double seconds, const QString &source, QString *note)
+{
+    if (!std::isfinite(seconds) || seconds <= 0) {
+        *note = QStringLiteral("%1 is not a positive number of seconds: ignored").arg(source);
+        return -1;
+    }
+    // Compared in seconds, in double: seconds * 1000 may not fit any integer.
+    if (seconds < double(TokenLifetime::minMs) / 1000) {
+        *note = QStringLiteral("%1 of %2 s is shorter than %3 s: using %3 s")
+                    .arg(source)
+                    .arg(seconds)
+                    .arg(TokenLifetime::minMs / 1000);
+        return TokenLifetime::minMs;
+    }
+    if (seconds > double(TokenLifetime::maxMs) / 1000) {
+        *note = QStringLiteral("%1 of %2 s is longer than %3 days: using %3 days")
+                    .arg(source)
+                    .arg(seconds)
+                    .arg(TokenLifetime::maxMs / (24 * 60 * 60 * 1000));
+        return TokenLifetime::maxMs;
+    }
+    return qint64(seconds * 1000);
+}
+
+// The lifetime an answer announces: the profile's expiresIn, else the JWT's exp - iat, else -1.
+qint64 announcedLifetime(
+    const ServerProfile &profile, const QJsonValue &root, const QByteArray &access, QString *note)
+{
+    const QString expiresIn = profile.expiresInPointer();
+    if (!expiresIn.isEmpty()) {
+        const QJsonValue v = JsonPointer::resolve(root, expiresIn);
+        const QString source = QStringLiteral("expires_in (\"%1\")").arg(expiresIn);
+        qint64 ms = -1;
+        if (v.isDouble()) {
+            ms = lifetimeMs(v.toDouble(), source, note);
+        } else if (v.isString()) {
+            bool ok = false;
+            const double seconds = v.toString().trimmed().toDouble(&ok);
+            if (ok)
+                ms = lifetimeMs(seconds, source, note);
+            else
+                *note = QStringLiteral("%1 is not a number: ignored").arg(source);
+        } else if (!v.isUndefined() && !v.isNull()) {
+            *note = QStringLiteral("%1 is not a number: ignored").arg(source);
+        }
+        if (ms >= 0)
+            return ms;
+    }
+    if (const auto claims = JwtClaims::decode(access)) {
+        if (const auto seconds = claims->lifetimeSeconds()) {
+            QString jwtNote;
+            const qint64 ms = lifetimeMs(
+                *seconds, QStringLiteral("the access token's lifetime (exp - iat)"), &jwtNote);
+            if (!jwtNote.isEmpty())
+                *note = note->isEmpty() ? jwtNote : *note + QStringLiteral("; ") + jwtNote;
+            return ms;
+        }
+    }
+    return -1;
+}
+
+// A lifetime the server got wrong is its configuration, not this answer: warn once per
+// process, then say it at debug level.
+void reportLifetime(const QString &note)
+{
+    static std::atomic_bool warned { false };
+    if (!warned.exchange(true)) {
+        qCWarning(lcAuth).noquote()
+            << "token lifetime:" << note << "(said once; later ones at debug level)";
+    } else {
+        qCDebug(lcAuth).noquote() << "token lifetime:" << note;
+    }
 }
 
 } // namespace
@@ -227,20 +307,9 @@ bool parseTokens(
     if (const auto claims = JwtClaims::decode(tokens->access))
         tokens->claims = claims->claims();
 
-    if (!profile.expiresInPointer().isEmpty()) {
-        const QJsonValue v = JsonPointer::resolve(root, profile.expiresInPointer());
-        if (v.isDouble() && v.toDouble() > 0)
-            tokens->lifetimeMs = qint64(v.toDouble() * 1000);
-        else if (v.isString() && v.toString().toDouble() > 0)
-            tokens->lifetimeMs = qint64(v.toString().toDouble() * 1000);
-    }
-    if (tokens->lifetimeMs < 0) {
-        if (const auto claims = JwtClaims::decode(tokens->access)) {
-            const qint64 lifetime = claims->lifetimeSeconds();
-            if (lifetime > 0)
-                tokens->lifetimeMs = lifetime * 1000;
-        }
-    }
+    tokens->lifetimeMs = announcedLifetime(profile, root, tokens->access, &tokens->lifetimeNote);
+    if (!tokens->lifetimeNote.isEmpty())
+        reportLifetime(tokens->lifetimeNote);
 
     if (!profile.userPointer().isEmpty()) {
         const QJsonValue user = JsonPointer::resolve(root, profile.userPointer());
@@ -250,10 +319,42 @@ bool parseTokens(
     return true;
 }
 
-bool isRejection(const HttpResult &result)
+bool isRejection(const ServerProfile &profile, const HttpResult &result)
 {
-    // 400 is how RFC 6749 says invalid_grant; 401/403 how most JSON APIs say it.
-    return result.status == 400 || result.status == 401 || result.status == 403;
+    if (result.tooLarge || result.transportFailed())
+        return false;
+    const QList<ServerProfile::RejectionRule> rules = profile.refreshRejectedWhen();
+    for (const ServerProfile::RejectionRule &rule : rules) {
+        if (!rule.statuses.contains(result.status))
+            continue;
+        if (rule.pointer.isEmpty())
+            return true;
+        // No JSON (an HTML page from a proxy) resolves to Undefined and matches no value.
+        if (rule.values.contains(valueAt(result.body, rule.pointer)))
+            return true;
+    }
+    return false;
+}
+
+RefreshVerdict classifyRefresh(const ServerProfile &profile, const HttpResult &result)
+{
+    RefreshVerdict verdict;
+    if (result.succeeded()) {
+        if (parseTokens(profile, result, &verdict.tokens, &verdict.error))
+            verdict.outcome = RefreshOutcome::Tokens;
+        // else a 2xx without tokens: the server is not speaking the profile (Protocol); asking
+        // again gets the same answer.
+        return verdict;
+    }
+    verdict.error = errorFor(profile, result, Exchange::Refresh);
+    if (verdict.error.kind() == AuthError::Kind::SessionExpired) {
+        verdict.outcome = RefreshOutcome::Rejected;
+        return verdict;
+    }
+    verdict.retry = !result.tooLarge
+        && (result.transportFailed() || result.status >= 500 || result.status == 408
+            || result.status == 429);
+    return verdict;
 }
 
 AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Exchange exchange)
@@ -265,8 +366,12 @@ AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Excha
             result.status);
     }
     if (result.transportFailed()) {
-        return AuthError(AuthError::Kind::Network, result.networkErrorString)
-            .setNetworkError(result.networkError);
+        const QString message = result.status == 0
+            ? result.networkErrorString
+            : QStringLiteral("%1 (the answer, HTTP %2, was cut short)")
+                  .arg(result.networkErrorString)
+                  .arg(result.status);
+        return AuthError(AuthError::Kind::Network, message).setNetworkError(result.networkError);
     }
     const QJsonDocument doc = QJsonDocument::fromJson(result.body);
     const QJsonValue root = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue();
@@ -274,6 +379,9 @@ AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Excha
     if (message.isEmpty())
         message = QStringLiteral("the server answered HTTP %1").arg(result.status);
     const int status = result.status;
+    // The profile's rule for a dead refresh token comes first: it is what the server said.
+    if (exchange == Exchange::Refresh && isRejection(profile, result))
+        return AuthError(AuthError::Kind::SessionExpired, message, status);
 
     const QJsonValue requirements = JsonPointer::resolve(root, profile.requirementsPointer());
     const QJsonValue lockedUntil = JsonPointer::resolve(root, profile.lockedUntilPointer());
@@ -308,8 +416,11 @@ AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Excha
             return AuthError(AuthError::Kind::InvalidCredentials, message, status);
         break;
     case Exchange::Refresh:
-        if (isRejection(result))
-            return AuthError(AuthError::Kind::SessionExpired, message, status);
+        // A 4xx that does not say the grant is dead — an HTML 403 from a proxy or a WAF, a JSON
+        // error naming something else: something between here and a working refresh failed,
+        // and the session is kept.
+        if (status >= 400 && status < 500)
+            return AuthError(AuthError::Kind::Server, message, status);
         break;
     case Exchange::ChangePassword:
         if (status == 400 || status == 401 || status == 403)

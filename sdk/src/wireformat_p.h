@@ -23,9 +23,24 @@ struct HttpResult
     QByteArray body;
     QList<QNetworkCookie> cookies;
     QByteArray retryAfterHeader;
-    bool tooLarge = false;
+    bool tooLarge = false; // cut short by AuthCall at its size bound (error OperationCanceled)
 
-    bool transportFailed() const { return status == 0; }
+    // No complete HTTP answer: nothing came back (status 0), or the transport failed after the
+    // headers — a body cut short (Qt keeps the status, e.g. 200, and says
+    // RemoteHostClosedError), a reset or a timeout mid-body. QNetworkReply's codes below 200
+    // are the network and proxy layers; 2xx–4xx codes only restate an HTTP status.
+    bool transportFailed() const
+    {
+        return !tooLarge
+            && (status == 0
+                || (networkError != QNetworkReply::NoError
+                    && networkError < QNetworkReply::ContentAccessDenied));
+    }
+    // A whole 2xx answer, within the size bound.
+    bool succeeded() const
+    {
+        return !tooLarge && !transportFailed() && status >= 200 && status < 300;
+    }
 };
 
 // A request ready to send: built from the profile, never logged with its body.
@@ -63,9 +78,31 @@ bool parseTokens(
 // Maps a failed exchange to the kind of error a person can act on.
 AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Exchange exchange);
 
-// Whether a failed refresh means the refresh token is dead (end the session) rather than a
-// passing failure (keep the session, try again).
-bool isRejection(const HttpResult &result);
+// Whether a refresh answer says the refresh token is dead (end the session): one of the
+// profile's refresh.rejectedWhen rules matches (default: 401, or 400/403 with
+// "error": "invalid_grant"). Never for a transport failure or an answer over the size bound.
+bool isRejection(const ServerProfile &profile, const HttpResult &result);
+
+// What a refresh answer means for the session. The one classification RefreshCoordinator uses.
+enum class RefreshOutcome {
+    Tokens, // new tokens: adopt them
+    Rejected, // the refresh token is dead: end the session (error: SessionExpired)
+    Transient, // keep the session; `error` says why, `retry` whether to try again soon
+};
+
+struct RefreshVerdict
+{
+    RefreshOutcome outcome = RefreshOutcome::Transient;
+    TokenSet tokens; // Tokens
+    AuthError error; // Rejected, Transient
+    // Transient: trying again soon may help — a transport failure (Network), 5xx (Server), 408,
+    // 429 (RateLimited, honour retryAfter()). Not for an answer that will not change in a
+    // second: a 2xx without tokens or over the size bound (Protocol), a 4xx that is no
+    // rejection (Server: an HTML 403 from a proxy or WAF, a JSON error naming something else).
+    bool retry = false;
+};
+
+RefreshVerdict classifyRefresh(const ServerProfile &profile, const HttpResult &result);
 
 bool isLoopbackHost(const QString &host);
 

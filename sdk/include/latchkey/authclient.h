@@ -142,11 +142,13 @@ Q_SIGNALS:
         is gone and the state is SignedOut. Emitted once per session. */
     void sessionExpired(const Latchkey::AuthError &error);
     void tokenRefreshed(Latchkey::AuthClient::RefreshReason reason);
-    /*! One refresh attempt failed on the network or with a 5xx (or 429); the next attempt
-        follows in \a retryInMs. Requests waiting for it keep waiting. */
+    /*! One refresh attempt failed on the network (an answer cut short included) or with a 5xx
+        (or 408, 429); the next attempt follows in \a retryInMs. Requests waiting for it keep
+        waiting. */
     void refreshRetrying(const Latchkey::AuthError &error, int attempt, int retryInMs);
-    /*! A refresh failed without ending the session (network, 5xx) after its last attempt: the
-        requests that waited for it fail; the next request tries again. */
+    /*! A refresh failed without ending the session (network, 5xx after its last attempt; a 4xx
+        that is no rejection, a 2xx without tokens at once): the requests that waited for it
+        fail; the next request tries again. */
     void refreshFailed(const Latchkey::AuthError &error);
 
 private:

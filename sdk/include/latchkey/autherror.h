@@ -47,8 +47,10 @@ public:
         AlreadyExists, ///< registration: the identity is taken
         SessionExpired, ///< the server rejected the refresh token: sign in again
         NotSignedIn, ///< there is no session (nothing stored to restore, or signed out)
-        Network, ///< the server could not be reached; the session is kept
-        Server, ///< the server failed (5xx); the session is kept
+        Network, ///< the server could not be reached, or its answer was cut short; the session
+                 ///< is kept
+        Server, ///< the server failed (5xx), or something before it refused a refresh (a 4xx
+                ///< that does not say the refresh token is dead); the session is kept
         Protocol, ///< the response was not what the profile describes, or a request is refused
         KeychainUnavailable, ///< the OS keychain refused or is locked
         Cancelled, ///< the operation was aborted by the application

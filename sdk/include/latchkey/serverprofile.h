@@ -3,6 +3,8 @@
 #include <latchkey/latchkey_export.h>
 
 #include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
 #include <QMap>
 #include <QSharedDataPointer>
 #include <QString>
@@ -54,6 +56,16 @@ public:
         QString basicPassword;
     };
 
+    /*! One way a server says "this refresh token is dead" (the profile key
+        "refresh.rejectedWhen", a list of these): an answer whose HTTP status is in \a statuses
+        and, when \a pointer is set, whose JSON body holds one of \a values at \a pointer. */
+    struct RejectionRule
+    {
+        QList<int> statuses; ///< 4xx statuses
+        QString pointer; ///< empty: the status alone decides
+        QList<QJsonValue> values; ///< strings or numbers, compared exactly
+    };
+
     ServerProfile();
     ServerProfile(const ServerProfile &other);
     ServerProfile &operator=(const ServerProfile &other);
@@ -78,6 +90,9 @@ public:
     Endpoint logout() const;
     Endpoint registration() const; ///< the "register" key
     Endpoint changePassword() const; ///< fields: current, new
+    /*! When a refresh answer ends the session (any rule matches); any other failed refresh keeps
+        it. Default: 401, or 400/403 with "error": "invalid_grant" (RFC 6749 §5.2). */
+    QList<RejectionRule> refreshRejectedWhen() const;
 
     QString accessTokenPointer() const;
     TokenLocation refreshTokenLocation() const;

@@ -49,6 +49,44 @@ private Q_SLOTS:
             << QByteArray(
                    R"({"name":"x","login":{"path":"api/login"},)" + refresh + "," + tokens + "}")
             << QStringLiteral("\"login.path\": expected a path starting with \"/\"");
+        const auto rejectedWhen = [&](const QByteArray &rules) {
+            return QByteArray(R"({"name":"x","login":{"path":"/l"},"refresh":{"path":"/r",)"
+                              R"("send":{"in":"body","name":"r"},"rejectedWhen":)"
+                + rules + "}," + tokens + "}");
+        };
+        QTest::newRow("rejectedWhen not a list")
+            << rejectedWhen(R"({"status":[401]})")
+            << QStringLiteral("\"refresh.rejectedWhen\": expected a non-empty list of rules");
+        QTest::newRow("rejectedWhen empty")
+            << rejectedWhen("[]") << QStringLiteral("\"refresh.rejectedWhen\"");
+        QTest::newRow("rejectedWhen rule not an object")
+            << rejectedWhen("[401]") << QStringLiteral("\"refresh.rejectedWhen[0]\": expected");
+        QTest::newRow("rejectedWhen status missing")
+            << rejectedWhen(R"([{"pointer":"/error","values":["invalid_grant"]}])")
+            << QStringLiteral("\"refresh.rejectedWhen[0].status\": expected an HTTP status "
+                              "from 400 to 499");
+        QTest::newRow("rejectedWhen status 500")
+            << rejectedWhen(R"([{"status":401},{"status":[400,500]}])")
+            << QStringLiteral("\"refresh.rejectedWhen[1].status\"");
+        QTest::newRow("rejectedWhen status a string") << rejectedWhen(
+            R"([{"status":"401"}])") << QStringLiteral("\"refresh.rejectedWhen[0].status\"");
+        QTest::newRow("rejectedWhen values without pointer")
+            << rejectedWhen(R"([{"status":400,"values":["invalid_grant"]}])")
+            << QStringLiteral("\"refresh.rejectedWhen[0].values\": expected a \"pointer\"");
+        QTest::newRow("rejectedWhen pointer without values")
+            << rejectedWhen(R"([{"status":400,"pointer":"/error"}])")
+            << QStringLiteral("\"refresh.rejectedWhen[0].values\": expected a string or a "
+                              "number");
+        QTest::newRow("rejectedWhen value an object")
+            << rejectedWhen(R"([{"status":400,"pointer":"/error","values":[{"a":1}]}])")
+            << QStringLiteral("\"refresh.rejectedWhen[0].values\"");
+        QTest::newRow("rejectedWhen pointer not a pointer")
+            << rejectedWhen(R"([{"status":400,"pointer":"error","values":["x"]}])")
+            << QStringLiteral("\"refresh.rejectedWhen[0].pointer\": expected a JSON Pointer");
+        QTest::newRow("rejectedWhen unknown key")
+            << rejectedWhen(R"([{"status":400,"pointer":"/error","value":"invalid_grant"}])")
+            << QStringLiteral("\"refresh.rejectedWhen[0].value\": expected \"status\", \"pointer\" "
+                              "or \"values\"");
     }
 
     void errorsNameTheKey()
@@ -83,6 +121,41 @@ private Q_SLOTS:
         QVERIFY(p.logout().path.isEmpty());
         QVERIFY(p.errorMessagePointers().contains(QStringLiteral("/message")));
         QCOMPARE(p.requirementsPointer(), QStringLiteral("/requirements"));
+    }
+
+    // refresh.rejectedWhen: by default 401, or 400/403 with "error": "invalid_grant"; a
+    // profile's own rules replace that, a single status or value standing for a list of one.
+    void refreshRejectionRulesReadAsWritten()
+    {
+        QString error;
+        const ServerProfile builtin = ServerProfile::builtin(QStringLiteral("oauth2"), &error);
+        QVERIFY2(builtin.isValid(), qPrintable(error));
+        const QList<ServerProfile::RejectionRule> defaults = builtin.refreshRejectedWhen();
+        QCOMPARE(defaults.size(), 2);
+        QCOMPARE(defaults.at(0).statuses, QList<int>({ 401 }));
+        QVERIFY(defaults.at(0).pointer.isEmpty());
+        QCOMPARE(defaults.at(1).statuses, QList<int>({ 400, 403 }));
+        QCOMPARE(defaults.at(1).pointer, QStringLiteral("/error"));
+        QCOMPARE(defaults.at(1).values,
+            QList<QJsonValue>({ QJsonValue(QStringLiteral("invalid_grant")) }));
+
+        const ServerProfile own = ServerProfile::fromJson(
+            R"({"name":"own","login":{"path":"/l"},
+                "refresh":{"path":"/r","send":{"in":"body","name":"r"},
+                           "rejectedWhen":[{"status":[400,422],"pointer":"/error/message",
+                                            "values":["TOKEN_EXPIRED",4011]},
+                                           {"status":410}]},
+                "tokens":{"access":"/a","refresh":{"in":"body","pointer":"/r"}}})",
+            &error);
+        QVERIFY2(own.isValid(), qPrintable(error));
+        const QList<ServerProfile::RejectionRule> rules = own.refreshRejectedWhen();
+        QCOMPARE(rules.size(), 2);
+        QCOMPARE(rules.at(0).statuses, QList<int>({ 400, 422 }));
+        QCOMPARE(rules.at(0).pointer, QStringLiteral("/error/message"));
+        QCOMPARE(rules.at(0).values,
+            QList<QJsonValue>({ QJsonValue(QStringLiteral("TOKEN_EXPIRED")), QJsonValue(4011) }));
+        QCOMPARE(rules.at(1).statuses, QList<int>({ 410 }));
+        QVERIFY(rules.at(1).values.isEmpty());
     }
 
     void authErrorSaysWhatHappened()

@@ -1,6 +1,7 @@
 #include <latchkey/authclient.h>
 #include <latchkey/memorytokenstore.h>
 
+#include "rawhttpserver.h"
 #include "scriptedserver.h"
 #include "serverprocess.h"
 #include "testhelpers.h"
@@ -96,6 +97,22 @@ private Q_SLOTS:
         const AuthError error = await(c->signIn(guest, guestPassword));
         QCOMPARE(error.kind(), AuthError::Kind::Network);
         QCOMPARE(error.networkError(), QNetworkReply::ConnectionRefusedError);
+        QCOMPARE(c->state(), AuthClient::State::SignedOut);
+    }
+
+    // A 200 whose body stops before its Content-Length (connection closed): the network
+    // failed, not the server's language — Network, with Qt's error, not "malformed JSON".
+    void answerCutShortIsANetworkError()
+    {
+        RawHttpServer server;
+        server.on(QStringLiteral("/api/auth/login"), [](const RawHttpServer::Request &) {
+            return RawHttpServer::cutShort(200, "{\"access_token\":\"ab", 200);
+        });
+        QVERIFY(server.listen());
+        auto c = client(server.baseUrl());
+        const AuthError error = await(c->signIn(guest, guestPassword));
+        QCOMPARE(error.kind(), AuthError::Kind::Network);
+        QCOMPARE(error.networkError(), QNetworkReply::RemoteHostClosedError);
         QCOMPARE(c->state(), AuthClient::State::SignedOut);
     }
 

@@ -80,7 +80,7 @@ class TestStateMachine : public QObject
 
     void step(Run &run, QRandomGenerator &random)
     {
-        switch (random.bounded(13)) {
+        switch (random.bounded(15)) {
         case 0:
             track(run, run.client->restore());
             break;
@@ -134,6 +134,20 @@ class TestStateMachine : public QObject
             newClient(run);
             break;
         }
+        case 11:
+        case 12:
+            // The app waits for its last operation (bounded: a hang shows at the end).
+            for (int i = int(run.authReplies.size()) - 1; i >= 0; --i) {
+                if (AuthReply *r = run.authReplies.at(i)) {
+                    if (!r->isFinished())
+                        await(r, 3000);
+                    break;
+                }
+            }
+            break;
+        case 13:
+            awaitAll(run.replies, 3000);
+            break;
         default: {
             const int turns = random.bounded(1, 20);
             for (int i = 0; i < turns; ++i)
