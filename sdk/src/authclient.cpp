@@ -8,6 +8,7 @@
 #include "wireformat_p.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 
 namespace Latchkey {
 
@@ -79,6 +80,33 @@ void AuthClientPrivate::setState(AuthClient::State newState)
         Q_EMIT q->busyChanged(q->isBusy());
 }
 
+void AuthClientPrivate::setOnline(bool newOnline)
+{
+    if (online == newOnline)
+        return;
+    online = newOnline;
+    qCInfo(lcAuth) << (online ? "online: the server confirmed the session"
+                              : "offline: the session is kept, not confirmed by the server");
+    Q_EMIT q->onlineChanged();
+}
+
+QString AuthClientPrivate::userKey(const QString &id) const
+{
+    return QStringLiteral("user ") + tokenKey(id);
+}
+
+void AuthClientPrivate::setUser(const QJsonObject &newUser)
+{
+    if (newUser == user)
+        return;
+    user = newUser;
+    Q_EMIT q->userChanged();
+    // Kept beside the refresh token (the same store: it is personal data), so a start without
+    // network still knows who is signed in.
+    if (!identity.isEmpty() && !user.isEmpty() && store)
+        storeQueue->write(userKey(identity), QJsonDocument(user).toJson(QJsonDocument::Compact));
+}
+
 void AuthClientPrivate::setIdentity(const QString &newIdentity)
 {
     if (identity == newIdentity)
@@ -100,10 +128,7 @@ void AuthClientPrivate::applyTokenDetails(const TokenSet &tokens)
                 newUser.insert(QLatin1String(key), v);
         }
     }
-    if (newUser != user) {
-        user = newUser;
-        Q_EMIT q->userChanged();
-    }
+    setUser(newUser);
     if (tokens.claims != claims) {
         claims = tokens.claims;
         Q_EMIT q->claimsChanged();
@@ -119,6 +144,7 @@ void AuthClientPrivate::applyTokenDetails(const TokenSet &tokens)
 
 void AuthClientPrivate::clearDetails()
 {
+    setOnline(true); // nothing kept that the server did not confirm
     if (!user.isEmpty()) {
         user = QJsonObject();
         Q_EMIT q->userChanged();
@@ -188,8 +214,10 @@ void AuthClientPrivate::finishRestore(const AuthError &error)
 void AuthClientPrivate::wipe(const QString &id, TokenStore::DoneCallback done)
 {
     ensureStore();
-    if (!id.isEmpty())
+    if (!id.isEmpty()) {
         storeQueue->remove(tokenKey(id));
+        storeQueue->remove(userKey(id));
+    }
     storeQueue->remove(lastIdentityKey(), std::move(done));
 }
 
@@ -224,7 +252,9 @@ namespace {
 static_assert(int(RefreshReason::Proactive) == int(AuthClient::RefreshReason::Proactive)
     && int(RefreshReason::Unauthorized) == int(AuthClient::RefreshReason::Unauthorized)
     && int(RefreshReason::Restore) == int(AuthClient::RefreshReason::Restore)
-    && int(RefreshReason::Freshness) == int(AuthClient::RefreshReason::Freshness));
+    && int(RefreshReason::Freshness) == int(AuthClient::RefreshReason::Freshness)
+    && int(RefreshReason::Reconnect) == int(AuthClient::RefreshReason::Reconnect)
+    && int(RefreshReason::Resume) == int(AuthClient::RefreshReason::Resume));
 AuthClient::RefreshReason toPublic(RefreshReason reason)
 {
     return AuthClient::RefreshReason(int(reason));
@@ -243,6 +273,7 @@ void AuthClientPrivate::onRefreshed(const TokenSet &tokens, RefreshReason reason
             });
     }
     applyTokenDetails(tokens);
+    setOnline(true);
     if (state != AuthClient::State::SignedIn && state != AuthClient::State::SigningOut)
         setState(AuthClient::State::SignedIn);
     Q_EMIT q->tokenRefreshed(toPublic(reason));
@@ -279,8 +310,12 @@ AuthClient::AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObjec
         [this](const AuthError &error, Latchkey::RefreshReason reason) {
             d->onRejected(error, reason);
         });
-    connect(
-        d->coordinator, &RefreshCoordinator::failedTransiently, this, &AuthClient::refreshFailed);
+    connect(d->coordinator, &RefreshCoordinator::failedTransiently, this,
+        [this](const AuthError &error) {
+            if (d->core->isOffline() && d->state == State::SignedIn)
+                d->setOnline(false);
+            Q_EMIT refreshFailed(error);
+        });
     connect(d->coordinator, &RefreshCoordinator::retrying, this, &AuthClient::refreshRetrying);
     d->coordinator->setSharedStore({
         [this]() -> QString {
@@ -349,6 +384,11 @@ void AuthClient::setAllowInsecureHttp(bool allow)
 bool AuthClient::allowsInsecureHttp() const
 {
     return d->core->allowsInsecureHttp();
+}
+
+bool AuthClient::isOnline() const
+{
+    return d->online;
 }
 
 AuthClient::State AuthClient::state() const
@@ -494,7 +534,13 @@ AuthReply *AuthClient::restore(const QString &identity)
     }
     const QString wanted = identity.trimmed();
     if (d->state == State::SignedIn && (wanted.isEmpty() || wanted == d->identity)) {
-        reply->finish();
+        if (d->online) {
+            reply->finish();
+            return reply;
+        }
+        // Kept offline: "Retry" means try to reach the server now.
+        d->core->whenRefreshed(d->core->snapshot().generation, Latchkey::RefreshReason::Reconnect,
+            this, [reply](const SessionCore::Outcome &outcome) { reply->finish(outcome.error); });
         return reply;
     }
     if (d->state == State::Restoring && (wanted.isEmpty() || wanted == d->restoreIdentity)) {
@@ -520,14 +566,31 @@ AuthReply *AuthClient::restore(const QString &identity)
     auto refreshWith = [this, current](const QString &id, const QByteArray &refreshToken) {
         d->expiredSignalled = false;
         d->setIdentity(id);
+        // The user kept with the token, shown until the server's answer replaces it.
+        d->storeQueue->read(
+            d->userKey(id), [this, current](const QByteArray &json, const AuthError &) {
+                const QJsonDocument doc = QJsonDocument::fromJson(json);
+                if (current() && doc.isObject() && d->user.isEmpty()) {
+                    d->user = doc.object();
+                    Q_EMIT userChanged();
+                }
+            });
         d->core->restoreFound(refreshToken);
         d->core->whenRefreshed(d->core->snapshot().generation, Latchkey::RefreshReason::Restore,
             this, [this, current](const SessionCore::Outcome &outcome) {
                 if (!current())
                     return;
+                if (!outcome.ok && d->core->isOffline()) {
+                    // The server could not be reached: the session is kept, not confirmed.
+                    // Who is signed in is known (the identity, the user kept with the token);
+                    // the coordinator keeps trying, the reply says why it could not confirm.
+                    d->setState(State::SignedIn);
+                    d->setOnline(false);
+                    d->finishRestore(outcome.error);
+                    return;
+                }
                 if (!outcome.ok) {
-                    // Rejected (the client already wiped it and signed out) or a passing
-                    // failure: not signed in either way.
+                    // Rejected (the client already wiped it and signed out): not signed in.
                     if (d->core->phase() != SessionCore::Phase::SignedOut)
                         d->core->end(outcome.error);
                     d->setState(State::SignedOut);
@@ -731,10 +794,7 @@ void AuthClientPrivate::meExchange(
                     QStringLiteral("expected a JSON object with the user"), result.status));
                 return;
             }
-            if (user.toObject() != this->user) {
-                this->user = user.toObject();
-                Q_EMIT q->userChanged();
-            }
+            setUser(user.toObject());
             reply->finish(AuthError(), this->user);
         });
 }

@@ -34,6 +34,10 @@ public:
 
     void setState(AuthClient::State state);
     void setIdentity(const QString &identity);
+    void setOnline(bool online);
+    // Sets user() and keeps it in the store (userKey) for a start without network.
+    void setUser(const QJsonObject &user);
+    QString userKey(const QString &identity) const;
     void applyTokenDetails(const TokenSet &tokens);
     void clearDetails();
     void persist(const TokenSet &tokens, TokenStore::DoneCallback done = {});
@@ -73,6 +77,7 @@ public:
     QDateTime expiresAt;
     AuthError lastStoreError;
     bool expiredSignalled = false;
+    bool online = true;
     // Each restore, sign-in and sign-out gets a number; a callback of an older one is stale.
     quint64 operation = 0;
     QList<QPointer<AuthReply>> restoreReplies; // the restore in progress and those that joined it

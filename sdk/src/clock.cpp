@@ -1,5 +1,6 @@
 #include "clock_p.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
 
 #include <atomic>
@@ -35,6 +36,11 @@ qint64 Clock::nowMs() const
     return start.elapsed();
 }
 
+qint64 Clock::wallMs() const
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
 Clock *Clock::instance()
 {
     Clock *clock = installed.load();
@@ -64,6 +70,8 @@ void DeadlineTimer::start(std::chrono::milliseconds delay)
         connect(clock, &Clock::jumped, this, &DeadlineTimer::check);
     }
     m_deadline = clock->nowMs() + std::max<qint64>(delay.count(), 0);
+    m_lookedMono = clock->nowMs();
+    m_lookedWall = clock->wallMs();
     m_active = true;
     arm();
 }
@@ -77,13 +85,23 @@ void DeadlineTimer::stop()
 void DeadlineTimer::arm()
 {
     const qint64 left = m_deadline - m_clock->nowMs();
-    m_timer.start(int(std::clamp<qint64>(left, 0, maxStepMs)));
+    m_timer.start(int(std::clamp<qint64>(left, 0, std::min(m_maxStep, maxStepMs))));
 }
 
 void DeadlineTimer::check()
 {
     if (!m_active || !m_clock)
         return;
+    const qint64 mono = m_clock->nowMs();
+    const qint64 wall = m_clock->wallMs();
+    const qint64 drift = (wall - m_lookedWall) - (mono - m_lookedMono);
+    m_lookedMono = mono;
+    m_lookedWall = wall;
+    if (std::abs(drift) > jumpToleranceMs) {
+        Q_EMIT clockJumped(drift); // may stop or restart this timer
+        if (!m_active)
+            return;
+    }
     if (m_clock->nowMs() < m_deadline) {
         arm(); // one step of a long wait, or a clock that was not advanced: wait on
         return;

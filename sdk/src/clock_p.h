@@ -22,6 +22,9 @@ public:
     ~Clock() override;
 
     virtual qint64 nowMs() const;
+    // Real time (ms since the epoch): only to notice that the machine slept, during which the
+    // monotonic clock stood still, or that the wall clock was set.
+    virtual qint64 wallMs() const;
 
     // The clock in force: the system clock unless a test installed another. setInstance()
     // takes no ownership; nullptr restores the system clock.
@@ -47,14 +50,24 @@ public:
     // Fires timeout() once, \a delay from now (negative: as soon as possible).
     void start(std::chrono::milliseconds delay);
     void stop();
+    // The longest single step; also how often a long wait looks at the clocks (default: a day).
+    void setMaxStep(std::chrono::milliseconds step) { m_maxStep = step.count(); }
     bool isActive() const { return m_active; }
     qint64 deadlineMs() const { return m_deadline; }
 
     // The longest single QTimer interval used (well inside int).
     static constexpr qint64 maxStepMs = 24 * 3600 * 1000; // one day
 
+    // How far real time may run ahead of (or behind) the monotonic clock between two looks
+    // before it counts as a sleep or a wall-clock jump.
+    static constexpr qint64 jumpToleranceMs = 5000;
+
 Q_SIGNALS:
     void timeout();
+    // Real time moved \a driftMs more than the monotonic clock since the last look: the machine
+    // slept (suspend stops the monotonic clock), or the wall clock was set. The deadline, on
+    // the monotonic clock, is not trusted to mean what it meant.
+    void clockJumped(qint64 driftMs);
 
 private:
     void arm();
@@ -63,6 +76,9 @@ private:
     QTimer m_timer;
     QPointer<Clock> m_clock;
     qint64 m_deadline = 0;
+    qint64 m_maxStep = maxStepMs;
+    qint64 m_lookedMono = 0; // the last look at both clocks
+    qint64 m_lookedWall = 0;
     bool m_active = false;
 };
 

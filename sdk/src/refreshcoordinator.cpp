@@ -3,6 +3,7 @@
 #include "authcall_p.h"
 #include "clock_p.h"
 #include "logging_p.h"
+#include "reachability_p.h"
 
 #include <QNetworkAccessManager>
 #include <QRandomGenerator>
@@ -23,6 +24,13 @@ RefreshCoordinator::RefreshCoordinator(std::shared_ptr<SessionCore> core, QObjec
             qCDebug(lcAuth) << "proactive refresh";
     });
     connect(&m_retry, &DeadlineTimer::timeout, this, &RefreshCoordinator::attempt);
+    m_proactive.setMaxStep(sleepCheckInterval);
+    connect(&m_proactive, &DeadlineTimer::clockJumped, this, &RefreshCoordinator::onClockJumped);
+    connect(&m_reconnect, &DeadlineTimer::timeout, this, &RefreshCoordinator::reconnectNow);
+    connect(Reachability::instance(), &Reachability::online, this, [this] {
+        if (m_core->isOffline())
+            reconnectNow();
+    });
     m_core->setRunner({ this, [this](RefreshReason reason, quint64 ticket) { run(reason, ticket); },
         [this] { cancel(); } });
 }
@@ -63,7 +71,42 @@ void RefreshCoordinator::startSession(const TokenSet &tokens)
 void RefreshCoordinator::stop()
 {
     m_proactive.stop();
+    m_reconnect.stop();
+    m_reconnects = 0;
     cancel();
+}
+
+void RefreshCoordinator::scheduleReconnect(const AuthError &error)
+{
+    if (!m_core->isOffline())
+        return; // the access token still works: the next request or the timer tries again
+    // Like the retries, but slower and without end: 2 s, 4 s, … up to 5 min, with jitter.
+    const qint64 step = std::min<qint64>(
+        reconnectDelay.count() << std::min(m_reconnects, 16), maxReconnectDelay.count());
+    const qint64 jittered
+        = step / 2 + qint64(QRandomGenerator::global()->bounded(double(step / 2 + 1)));
+    const qint64 serverAsked
+        = error.retryAfter() > 0 ? std::min<qint64>(error.retryAfter() * 1000LL, 300000) : 0;
+    ++m_reconnects;
+    const qint64 delay = std::max(jittered, serverAsked);
+    qCInfo(lcAuth) << "offline: next try to reach the server in" << delay << "ms";
+    m_reconnect.start(std::chrono::milliseconds(delay));
+}
+
+void RefreshCoordinator::reconnectNow()
+{
+    m_reconnect.stop();
+    if (m_core->startRefresh(RefreshReason::Reconnect))
+        qCInfo(lcAuth) << "trying to reach the server again";
+}
+
+void RefreshCoordinator::onClockJumped(qint64 driftMs)
+{
+    qCInfo(lcAuth) << "real time moved" << driftMs
+                   << "ms more than the monotonic clock (a sleep, or the clock was set):"
+                   << "checking the token";
+    m_core->markStale();
+    m_core->startRefresh(RefreshReason::Resume);
 }
 
 void RefreshCoordinator::cancel()
@@ -160,6 +203,7 @@ void RefreshCoordinator::lockNotTaken(quint64 ticket, const QString &reason)
     m_ticket = 0;
     m_core->refreshFailed(ticket, error);
     Q_EMIT failedTransiently(error);
+    scheduleReconnect(error);
 }
 
 void RefreshCoordinator::releaseShared()
@@ -206,6 +250,8 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
             });
         }
         m_ticket = 0;
+        m_reconnect.stop();
+        m_reconnects = 0;
         m_core->refreshSucceeded(ticket, tokens, freshnessMargin(tokens.lifetimeMs));
         schedule(tokens);
         return;
@@ -233,6 +279,7 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
     m_ticket = 0;
     m_core->refreshFailed(ticket, error);
     Q_EMIT failedTransiently(error);
+    scheduleReconnect(error);
 }
 
 std::chrono::milliseconds RefreshCoordinator::backoff(int attempt, int retryAfterSeconds) const

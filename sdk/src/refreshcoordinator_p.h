@@ -39,6 +39,11 @@ public:
 
     // The shortest time between two proactive refreshes, however short-lived the tokens.
     static constexpr std::chrono::milliseconds minProactiveInterval { 1000 };
+    // How often a waiting proactive timer looks at the clocks (to notice a sleep).
+    static constexpr std::chrono::milliseconds sleepCheckInterval { 60000 };
+    // The first and the longest wait between two reconnect attempts while offline.
+    static constexpr std::chrono::milliseconds reconnectDelay { 2000 };
+    static constexpr std::chrono::milliseconds maxReconnectDelay { 300000 };
 
     // New tokens from a sign-in: start the session with them and schedule the proactive refresh.
     void startSession(const TokenSet &tokens);
@@ -73,11 +78,19 @@ private:
     void onResult(const HttpResult &result, quint64 ticket);
     void schedule(const TokenSet &tokens);
     std::chrono::milliseconds backoff(int attempt, int retryAfterSeconds) const;
+    // Offline (a failed refresh left no usable token): try again later, with backoff, and at
+    // once when the network comes back.
+    void scheduleReconnect(const AuthError &error);
+    void reconnectNow();
+    // The machine slept or the wall clock was set: the token may have expired meanwhile.
+    void onClockJumped(qint64 driftMs);
 
     std::shared_ptr<SessionCore> m_core;
     QNetworkAccessManager *m_nam;
     DeadlineTimer m_proactive;
     DeadlineTimer m_retry;
+    DeadlineTimer m_reconnect; // offline: the next try to reach the server
+    int m_reconnects = 0; // since the session was last confirmed
     QPointer<AuthCall> m_call;
     RefreshReason m_reason = RefreshReason::Proactive;
     quint64 m_ticket = 0; // of the refresh this coordinator runs

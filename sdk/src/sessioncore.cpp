@@ -136,6 +136,8 @@ void SessionCore::change(QMutexLocker<QMutex> &lock, const Change &c)
     }
     if (c.to == Phase::SignedOut)
         m_endReason = c.error;
+    if (c.to != Phase::Active || c.waiters == WaiterFate::Token)
+        m_offline = false; // a new phase, or an answer from the server
     ++m_generation; // no request sent before this change can take its token into the next phase
     const bool wasRefreshing = m_refreshing;
     if (c.refreshOver && m_refreshing) {
@@ -209,6 +211,15 @@ void SessionCore::whenRefreshed(
         dispatch(context, std::move(waiter), currentOutcomeLocked());
         return;
     }
+    if (m_phase == Phase::Active && m_offline && !m_refreshing
+        && (reason == RefreshReason::Freshness || reason == RefreshReason::Proactive)) {
+        // Offline: fail fast with what the last attempt met, rather than each request trying
+        // again (a 401 did reach the server, so its waiter does try).
+        Outcome offline;
+        offline.error = m_offlineError;
+        dispatch(context, std::move(waiter), offline);
+        return;
+    }
     m_waiters.append({ QPointer<QObject>(context), std::move(waiter) });
     if (m_phase == Phase::Active)
         startRefreshLocked(reason);
@@ -257,8 +268,23 @@ void SessionCore::refreshFailed(quint64 ticket, const AuthError &error)
     QMutexLocker lock(&m_mutex);
     if (!m_refreshing || ticket != m_ticket || m_phase != Phase::Active)
         return;
-    // A passing failure: the session stays, the requests that waited for it fail.
+    // A passing failure: the session stays, the requests that waited for it fail; without a
+    // usable access token it is offline until a refresh gets through.
+    m_offline = !freshLocked();
+    m_offlineError = error;
     change(lock, { Phase::Active, WaiterFate::Fail, error, true, false });
+}
+
+bool SessionCore::isOffline() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_phase == Phase::Active && m_offline;
+}
+
+void SessionCore::markStale()
+{
+    QMutexLocker lock(&m_mutex);
+    m_freshUntilMs = std::min(m_freshUntilMs, Clock::instance()->nowMs());
 }
 
 void SessionCore::refreshRejected(quint64 ticket, const AuthError &error)

@@ -18,7 +18,7 @@ namespace Latchkey {
 
 // Why a refresh runs. The same values as the public AuthClient::RefreshReason, which is
 // converted at the facade: this layer knows nothing above it.
-enum class RefreshReason { Proactive, Unauthorized, Restore, Freshness };
+enum class RefreshReason { Proactive, Unauthorized, Restore, Freshness, Reconnect, Resume };
 
 // The session shared by an AuthClient and every AuthorizedNetworkAccessManager made for it, on
 // any thread: the current tokens, the one refresh in flight, and who waits for it. Every method
@@ -138,6 +138,14 @@ public:
     // Proactive refresh: starts one unless one is in flight. Returns false if none started.
     bool startRefresh(RefreshReason reason);
 
+    // Offline: the last refresh could not reach the server (or it failed) and there is no usable
+    // access token. Requests then fail at once with that error instead of each trying again;
+    // the coordinator reconnects (backoff, network back, restore()). Any answer ends it.
+    bool isOffline() const;
+    // The token can no longer be trusted to be fresh (the machine slept: the monotonic clock
+    // stopped while real time went on): requests wait for the next refresh.
+    void markStale();
+
     QByteArray refreshToken() const;
     // The store holds a newer refresh token of this session (another process rotated it).
     void replaceRefreshToken(quint64 ticket, const QByteArray &refreshToken);
@@ -186,6 +194,8 @@ private:
     quint64 m_generation = 1; // of the access token: a new one with every token and change
     quint64 m_ticket = 0; // of the refresh in flight (or the last one)
     bool m_refreshing = false;
+    bool m_offline = false;
+    AuthError m_offlineError;
     AuthError m_endReason { AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in") };
     bool m_allowInsecure = false;
     QByteArray m_apiKeyHeader;

@@ -1,5 +1,6 @@
 #include "tokenserver.h"
 
+#include <QJsonObject>
 #include <QUrlQuery>
 
 namespace LatchkeyTest {
@@ -69,6 +70,15 @@ Latchkey::ServerProfile TokenServer::profile()
     return Latchkey::ServerProfile::builtin(QStringLiteral("oauth2"));
 }
 
+Latchkey::ServerProfile TokenServer::profileWithUser()
+{
+    QJsonObject json = profile().toJson();
+    QJsonObject tokens = json.value(QStringLiteral("tokens")).toObject();
+    tokens.insert(QStringLiteral("user"), QStringLiteral("/user"));
+    json.insert(QStringLiteral("tokens"), tokens);
+    return Latchkey::ServerProfile::fromJsonObject(json);
+}
+
 int TokenServer::sessionOf(const QByteArray &token)
 {
     if (token.size() < 2 || (token.at(0) != 'A' && token.at(0) != 'R'))
@@ -86,7 +96,8 @@ QHttpServerResponse TokenServer::issue(int s)
     session.refresh = 'R' + QByteArray::number(s) + '.' + n;
     m_validAccess.insert(access);
     return ScriptedServer::json("{\"access_token\":\"" + access + "\",\"refresh_token\":\""
-        + session.refresh + "\",\"token_type\":\"Bearer\",\"expires_in\":" + expiresInJson + "}");
+        + session.refresh + "\",\"token_type\":\"Bearer\",\"expires_in\":" + expiresInJson
+        + ",\"user\":{\"name\":\"Ada\"}}");
 }
 
 QHttpServerResponse TokenServer::refresh(const QByteArray &presented)

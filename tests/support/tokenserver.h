@@ -29,6 +29,8 @@ public:
     QUrl baseUrl() const { return m_server.baseUrl(); }
     QUrl url(const QString &path) const { return m_server.url(path); }
     static Latchkey::ServerProfile profile();
+    // The same, reading the user object each token answer carries ("user": {"name": "Ada"}).
+    static Latchkey::ServerProfile profileWithUser();
 
     // What a token answer says in expires_in (raw JSON: 3600, 0.001, 1e300, "x", ...).
     QByteArray expiresInJson = "3600";

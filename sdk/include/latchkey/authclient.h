@@ -47,12 +47,14 @@ class LATCHKEY_EXPORT AuthClient : public QObject
     Q_PROPERTY(QStringList permissions READ permissions NOTIFY userChanged FINAL)
     Q_PROPERTY(QJsonObject claims READ claims NOTIFY claimsChanged FINAL)
     Q_PROPERTY(QDateTime expiresAt READ expiresAt NOTIFY expiresAtChanged FINAL)
+    Q_PROPERTY(bool online READ isOnline NOTIFY onlineChanged FINAL)
 public:
     enum class State { SignedOut, Restoring, SigningIn, SignedIn, SigningOut };
     Q_ENUM(State)
-    /*! Why a refresh happened: before expiry, after a 401, at restore, or because a request
-        found the token about to expire. */
-    enum class RefreshReason { Proactive, Unauthorized, Restore, Freshness };
+    /*! Why a refresh happened: before expiry, after a 401, at restore, because a request found
+        the token about to expire, to reach the server again while offline (backoff, the network
+        back, or restore() called again), or after the machine slept. */
+    enum class RefreshReason { Proactive, Unauthorized, Restore, Freshness, Reconnect, Resume };
     Q_ENUM(RefreshReason)
 
     AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObject *parent = nullptr);
@@ -93,12 +95,21 @@ public:
         never trusted for security. Empty for opaque tokens. */
     QJsonObject claims() const;
     QDateTime expiresAt() const;
+    /*! False while a session is kept that the server has not confirmed: its last refresh could
+        not reach the server (network, 5xx) and there is no usable access token — for example
+        restore() at a start without network. The state stays SignedIn, identity() and user()
+        are known; requests fail at once with Network. Latchkey tries again with backoff, at
+        once when the network comes back, and when restore() is called again; the first answer
+        ends it. True otherwise, signed out included. */
+    bool isOnline() const;
 
     AuthReply *signIn(const QString &identity, const QString &password);
     /*! Restores the session stored for \a identity (default: the last one signed in against
         this profile and base URL) and refreshes its access token. Ends with NotSignedIn when
         nothing is stored, SessionExpired when the server rejects the stored token (it is then
-        removed). */
+        removed). When the server cannot be reached it ends with that error but keeps the
+        session: SignedIn and not online() (see there). Called again while a restore runs, it
+        joins it; called while offline, it tries to reach the server at once. */
     AuthReply *restore(const QString &identity = QString());
     /*! Revokes the session on the server and always wipes it locally. */
     AuthReply *signOut();
@@ -135,6 +146,7 @@ Q_SIGNALS:
     void userChanged();
     void claimsChanged();
     void expiresAtChanged();
+    void onlineChanged();
     void signedIn();
     void sessionRestored();
     void signedOut();
