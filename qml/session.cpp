@@ -122,6 +122,7 @@ void QmlSession::rebuild()
             connect(c, &AuthClient::identityChanged, this, &QmlSession::identityChanged);
             connect(c, &AuthClient::userChanged, this, &QmlSession::userChanged);
             connect(c, &AuthClient::expiresAtChanged, this, &QmlSession::expiresAtChanged);
+            connect(c, &AuthClient::onlineChanged, this, &QmlSession::onlineChanged);
             connect(c, &AuthClient::signedIn, this, &QmlSession::signedIn);
             connect(c, &AuthClient::sessionRestored, this, &QmlSession::restored);
             connect(c, &AuthClient::signedOut, this, &QmlSession::signedOut);
@@ -149,6 +150,7 @@ void QmlSession::rebuild()
         Q_EMIT identityChanged();
     Q_EMIT userChanged();
     Q_EMIT expiresAtChanged();
+    Q_EMIT onlineChanged();
 }
 
 AuthClient::State QmlSession::state() const
@@ -184,6 +186,11 @@ QStringList QmlSession::permissions() const
 QDateTime QmlSession::expiresAt() const
 {
     return m_client ? m_client->expiresAt() : QDateTime();
+}
+
+bool QmlSession::isOnline() const
+{
+    return !m_client || m_client->isOnline();
 }
 
 bool QmlSession::hasRole(const QString &role) const

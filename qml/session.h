@@ -53,6 +53,10 @@ class LATCHKEYQML_EXPORT QmlSession : public QObject, public QQmlParserStatus
     Q_PROPERTY(QStringList roles READ roles NOTIFY userChanged FINAL)
     Q_PROPERTY(QStringList permissions READ permissions NOTIFY userChanged FINAL)
     Q_PROPERTY(QDateTime expiresAt READ expiresAt NOTIFY expiresAtChanged FINAL)
+    /*! False while a session is kept that the server has not confirmed (a start without
+        network): authenticated, identity and user known, requests fail at once; Latchkey
+        reconnects by itself, and restore() tries at once. */
+    Q_PROPERTY(bool online READ isOnline NOTIFY onlineChanged FINAL)
     Q_PROPERTY(Latchkey::AuthError lastError READ lastError NOTIFY lastErrorChanged FINAL)
 
 public:
@@ -83,6 +87,7 @@ public:
     QStringList roles() const;
     QStringList permissions() const;
     QDateTime expiresAt() const;
+    bool isOnline() const;
     AuthError lastError() const { return m_lastError; }
 
     Q_INVOKABLE void signIn(const QString &identity, const QString &password);
@@ -121,6 +126,7 @@ Q_SIGNALS:
     void identityChanged();
     void userChanged();
     void expiresAtChanged();
+    void onlineChanged();
     void lastErrorChanged();
 
     void signedIn();

@@ -132,6 +132,31 @@ Item {
                    events(second).join(" | "));
         }
 
+        // Started while the server cannot answer: the kept session shows as offline with a
+        // Retry button (never the sign-in form), and recovers by itself when the server is back.
+        function test_startWithTheServerDownShowsOfflineAndRecovers() {
+            const first = makeShell({ store: Session.Keychain, signInAs: "guest@latchkey.test",
+                                      signInPassword: "Guest-2026!" });
+            tryVerify(() => first.page === "dashboard" && first.settled, 20000);
+            let flushed = false;
+            first.session.flushed.connect(() => flushed = true);
+            first.session.flush();
+            tryVerify(() => flushed, 20000);
+            first.destroy();
+
+            // Every attempt of the restore fails (503); the server answers again after them.
+            compare(testServer.hook("/test/fail-refresh", { status: 503, count: 4 }), 204);
+            const second = makeShell({ store: Session.Keychain });
+            tryVerify(() => second.session.authenticated && !second.session.online, 20000,
+                      "kept offline: " + events(second).join(" | "));
+            compare(second.page, "start");
+            compare(child(second, "startTitle").text, "Offline — will reconnect");
+            verify(child(second, "retryButton").visible);
+            compare(second.session.identity, "guest@latchkey.test");
+            tryVerify(() => second.session.online && second.page === "dashboard", 20000,
+                      "reconnected: " + events(second).join(" | "));
+        }
+
         function test_expireThenReloadRefreshesOnce() {
             const shell = signedInShell("guest@latchkey.test", "Guest-2026!", "dashboard");
             tryVerify(() => shell.hooksAvailable, 20000);

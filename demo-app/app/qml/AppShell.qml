@@ -124,6 +124,10 @@ FocusScope {
             return qsTr("refreshed proactively: a request found the token about to expire");
         case AuthClient.Restore:
             return qsTr("new access token from the stored refresh token");
+        case AuthClient.Reconnect:
+            return qsTr("reached the server again: the kept session is confirmed");
+        case AuthClient.Resume:
+            return qsTr("refreshed after a sleep: the token was checked, not trusted");
         }
         return qsTr("refreshed");
     }
@@ -197,8 +201,22 @@ FocusScope {
                 root.notice = qsTr("You are signed out.");
             root.openPage("signin");
         }
+        onOnlineChanged: {
+            if (!online || !authenticated)
+                return; // only a kept session the server now confirmed
+            root.log(qsTr("back online: the server confirmed the session"));
+            root.notice = "";
+            if (root.page === "start" && root.startPage !== "start")
+                root.openPage(root.afterSignIn());
+        }
         onFailed: (operation, error) => {
-            if (operation === "restore") {
+            if (operation === "restore" && authenticated && !online) {
+                // The server could not be reached: the session is kept, shown as offline with
+                // a Retry button (the start page), never as the sign-in form.
+                root.log(qsTr("offline: %1; the session is kept and will reconnect")
+                             .arg(error.message), "warn");
+                root.openPage("start");
+            } else if (operation === "restore") {
                 if (error.kind === AuthError.NotSignedIn) {
                     root.log(qsTr("no saved session to restore"));
                 } else {

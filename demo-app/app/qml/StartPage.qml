@@ -43,6 +43,8 @@ FocusScope {
             wrapMode: Text.Wrap
             font.pixelSize: 24
             text: page.session.busy ? qsTr("Restoring your session…")
+                : page.session.authenticated && !page.session.online
+                  ? qsTr("Offline — will reconnect")
                 : page.session.authenticated ? qsTr("Welcome back, %1").arg(page.shell.displayName)
                 : qsTr("No saved session")
         }
@@ -54,6 +56,9 @@ FocusScope {
             text: page.session.busy
                   ? qsTr("Reading the refresh token from the system keychain and asking %1 for a new access token.")
                         .arg(page.shell.baseUrl.toString())
+                  : page.session.authenticated && !page.session.online
+                  ? qsTr("%1 cannot be reached. Your session is kept: signed in as %2, it reconnects by itself when the server is back.")
+                        .arg(page.shell.baseUrl.toString()).arg(page.session.identity)
                   : page.session.authenticated
                   ? qsTr("Signed in again with the refresh token kept in the system keychain.")
                   : qsTr("Nothing is stored in the keychain for %1.").arg(page.shell.baseUrl.toString())
@@ -64,8 +69,16 @@ FocusScope {
             text: page.shell.notice
         }
         Button {
+            objectName: "retryButton"
             Layout.alignment: Qt.AlignHCenter
-            visible: !page.session.busy
+            visible: !page.session.busy && page.session.authenticated && !page.session.online
+            text: qsTr("Retry")
+            Accessible.name: text
+            onClicked: page.session.restore()
+        }
+        Button {
+            Layout.alignment: Qt.AlignHCenter
+            visible: !page.session.busy && page.session.online
             focus: true
             highlighted: true
             text: page.session.authenticated ? qsTr("Continue") : qsTr("Sign in")
