@@ -64,7 +64,15 @@ void CliRunner::start()
         m_watchdog->setSingleShot(true);
         connect(m_watchdog, &QTimer::timeout, this, [this] {
             printError(QStringLiteral("Timed out after %1 s.").arg(m_options.timeout.count()));
-            done(ExitNetwork);
+            if (!m_client) {
+                done(ExitNetwork);
+                return;
+            }
+            // A rotated refresh token may be on its way to the keychain: let it land (a few
+            // seconds at most), or the next run presents a spent one.
+            m_finishing = true;
+            connect(m_client->flush(), &AuthReply::finished, this, [this] { done(ExitNetwork); });
+            QTimer::singleShot(flushGraceMs, this, [this] { done(ExitNetwork); });
         });
         m_watchdog->start(m_options.timeout);
     }
@@ -100,8 +108,9 @@ void CliRunner::run()
     m_client = new AuthClient(profile, m_options.baseUrl, this);
     if (m_options.store == CliOptions::Store::Memory)
         m_client->setTokenStore(new Latchkey::MemoryTokenStore(m_client));
-    // A command-line tool should answer soon: one quick retry of a failed refresh, not a backoff.
-    m_client->setRefreshRetry(2, std::chrono::milliseconds(250));
+    // Ride out a blip (a few 502/503s, honouring Retry-After) but answer soon when the server is
+    // gone: four attempts 0.5, 1 and 2 s apart (with jitter) take about 3.5 s; --timeout bounds all.
+    m_client->setRefreshRetry(4, std::chrono::milliseconds(500));
 
     switch (m_options.command) {
     case CliOptions::Command::Login:
@@ -234,7 +243,9 @@ void CliRunner::onRequestFinished(QNetworkReply *reply)
         fail(authError);
         return;
     }
-    if (status == 0) {
+    // No HTTP answer, or a transport failure after one (a redirect loop, a body cut short):
+    // whatever arrived is not the answer.
+    if (status == 0 || (reply->error() != QNetworkReply::NoError && status < 400)) {
         fail(AuthError(AuthError::Kind::Network, reply->errorString())
                  .setNetworkError(reply->error()));
         return;

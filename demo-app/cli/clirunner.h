@@ -60,6 +60,8 @@ private:
 
     CliOptions m_options;
     QPointer<Latchkey::AuthClient> m_client;
+    // After the watchdog fired, how long a pending keychain write may still take.
+    static constexpr int flushGraceMs = 5000;
     QTimer *m_watchdog = nullptr;
     bool m_finishing = false;
     bool m_done = false;

@@ -216,6 +216,7 @@ RefreshResult AuthService::refresh(const QString &refreshToken)
         if (const auto status = m_faults->takeRefreshFailure()) {
             result.status = RefreshResult::Status::Injected;
             result.injectedStatus = *status;
+            result.injectedRetryAfter = m_faults->refreshFailureRetryAfter();
             m_metrics.count(Metrics::Refresh::Injected);
             return result;
         }

@@ -72,6 +72,7 @@ struct RefreshResult
     Status status = Status::Invalid;
     TokenGrant grant;
     int injectedStatus = 0; // Injected
+    int injectedRetryAfter = 0; // Injected: seconds for a Retry-After header, 0: none
 };
 
 struct BearerResult

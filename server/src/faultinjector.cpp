@@ -24,10 +24,11 @@ void FaultInjector::expireAccessTokens(qint64 userId)
     m_userCutoff.insert(userId, m_nextSeq);
 }
 
-void FaultInjector::failRefresh(int status, int count)
+void FaultInjector::failRefresh(int status, int count, int retryAfterSeconds)
 {
     m_failStatus = status;
     m_failCount = count;
+    m_failRetryAfter = retryAfterSeconds;
 }
 
 std::optional<int> FaultInjector::takeRefreshFailure()

@@ -18,8 +18,10 @@ public:
     void expireAccessTokens(); // everyone's tokens issued so far
     void expireAccessTokens(qint64 userId);
 
-    void failRefresh(int status, int count);
+    // The next \a count refresh calls answer \a status (with Retry-After when retryAfter > 0).
+    void failRefresh(int status, int count, int retryAfterSeconds = 0);
     std::optional<int> takeRefreshFailure(); // the status to answer, if one is pending
+    int refreshFailureRetryAfter() const { return m_failRetryAfter; }
 
     void setLatencyMs(int ms) { m_latencyMs = ms; }
     int latencyMs() const { return m_latencyMs; }
@@ -31,5 +33,6 @@ private:
     QHash<qint64, quint64> m_userCutoff;
     int m_failStatus = 503;
     int m_failCount = 0;
+    int m_failRetryAfter = 0;
     int m_latencyMs = 0;
 };

@@ -199,9 +199,14 @@ QHttpServerResponse LatchkeyDialect::refresh(const QHttpServerRequest &request)
     case RefreshResult::Status::Missing:
         return HttpUtil::message(
             Status::Unauthorized, QStringLiteral("Refresh token is required."));
-    case RefreshResult::Status::Injected:
-        return HttpUtil::message(
+    case RefreshResult::Status::Injected: {
+        QHttpServerResponse response = HttpUtil::message(
             static_cast<Status>(result.injectedStatus), QStringLiteral("Injected failure"));
+        if (result.injectedRetryAfter > 0)
+            response.setHeader(
+                QByteArrayLiteral("Retry-After"), QByteArray::number(result.injectedRetryAfter));
+        return response;
+    }
     case RefreshResult::Status::Invalid:
     case RefreshResult::Status::Reused:
         break;

@@ -36,6 +36,12 @@ std::optional<QHttpServerResponse> TestHooks::handle(const QHttpServerRequest &r
     const QString path = request.url().path();
     if (!path.startsWith(QLatin1String("/test/")))
         return std::nullopt;
+    if (path == QLatin1String("/test/redirect-loop")) {
+        // Any method: a redirect to itself, for clients that must not follow it forever.
+        QHttpServerResponse response(QHttpServerResponse::StatusCode::Found);
+        response.setHeader(QByteArrayLiteral("Location"), QByteArrayLiteral("/test/redirect-loop"));
+        return response;
+    }
     const bool known = path == QLatin1String("/test/expire-access-tokens")
         || path == QLatin1String("/test/fail-refresh")
         || path == QLatin1String("/test/revoke-sessions") || path == QLatin1String("/test/latency");
@@ -64,12 +70,13 @@ std::optional<QHttpServerResponse> TestHooks::handle(const QHttpServerRequest &r
         qCInfo(lcServer) << "test hook: access tokens expired for"
                          << (user ? QString::number(user->id) : QStringLiteral("everyone"));
     } else if (path == QLatin1String("/test/fail-refresh")) {
-        int status = 0, count = 0;
+        int status = 0, count = 0, retryAfter = 0;
         if (!intField(*body, "status", 503, 400, 599, &status)
-            || !intField(*body, "count", 1, 0, 1000000, &count))
-            return HttpUtil::message(
-                Status::BadRequest, QStringLiteral("status must be 400..599 and count >= 0."));
-        m_faults.failRefresh(status, count);
+            || !intField(*body, "count", 1, 0, 1000000, &count)
+            || !intField(*body, "retryAfter", 0, 0, 3600, &retryAfter))
+            return HttpUtil::message(Status::BadRequest,
+                QStringLiteral("status must be 400..599, count >= 0, retryAfter 0..3600."));
+        m_faults.failRefresh(status, count, retryAfter);
         qCInfo(lcServer) << "test hook: next" << count << "refresh call(s) answer" << status;
     } else if (path == QLatin1String("/test/revoke-sessions")) {
         if (!user)

@@ -9,7 +9,8 @@
 # entries. No sleeps: token expiry is forced through the server's --test-hooks endpoints.
 #
 # Cases: walkthrough, bad_credentials, usage, http_error, dead_server, offline_logout,
-#        revoked_session, stdin_password, memory_store, profile_file, parallel_processes
+#        revoked_session, stdin_password, memory_store, profile_file, parallel_processes,
+#        refresh_blips, redirect_loop
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -227,6 +228,27 @@ case_revoked_session() {
   err_has 'SessionExpired'
   expect_no_keychain_entry
   expect 2 status
+}
+
+case_refresh_blips() { # a server that answers 503/502 a few times, then again
+  start_server
+  login_guest
+  hook fail-refresh '{"status":503,"count":3,"retryAfter":1}'
+  hook expire-access-tokens "{\"email\":\"$GUEST\"}"
+  expect 0 --timeout 30 get /api/bookings # three refused attempts, the fourth gets through
+  hook fail-refresh '{"status":502,"count":2}'
+  hook expire-access-tokens "{\"email\":\"$GUEST\"}"
+  expect 0 --timeout 30 get /api/bookings
+  expect_keychain_entry
+  expect 0 logout
+}
+
+case_redirect_loop() { # following a redirect loop ends in an error, never in a success
+  start_server
+  login_guest
+  expect 3 get /test/redirect-loop
+  err_has 'Network'
+  expect 0 logout
 }
 
 case_stdin_password() {
