@@ -2,8 +2,11 @@
 
 #include <QHttpServer>
 #include <QHttpServerRequest>
+#include <QHttpServerResponder>
 #include <QHttpServerResponse>
 #include <QList>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QUrl>
 
 namespace LatchkeyTest {
@@ -37,6 +40,20 @@ public:
         });
     }
 
+    // Registers a handler (any method) that answers through the responder it is given: at
+    // once, or later (a test may keep the responder to answer when it says so, or never).
+    template<typename Handler> void onDeferred(const QString &path, Handler handler)
+    {
+        m_server.route(
+            path, [this, handler](const QHttpServerRequest &request, QHttpServerResponder &&r) {
+                record(request);
+                handler(request, std::move(r));
+            });
+    }
+
+    // Serves https with this certificate and key instead of http; call before listen().
+    void useTls(const QSslCertificate &certificate, const QSslKey &key);
+
     QList<Seen> seen() const { return m_seen; }
     int count(const QString &path) const;
 
@@ -47,6 +64,7 @@ private:
 
     QHttpServer m_server;
     QUrl m_baseUrl;
+    bool m_tls = false;
     QList<Seen> m_seen;
 };
 
