@@ -258,9 +258,13 @@ void RetryingReply::onMetaData()
             qCWarning(lcNet) << "401 for" << m_currentUrl.toDisplayString()
                              << "not replayed: its body device is sequential";
         } else {
-            // Replayed once this answer ends (its body is skipped as it arrives, never kept):
-            // until then the request body may still be read by the network thread.
-            m_disposition = Disposition::Retry;
+            // Replayed now: the rest of this answer is neither waited for nor kept (Qt's HTTP
+            // layer holds back a 401's body until it ends). Deleted, not aborted (see
+            // holdBack); with it go its read of the request body and its upload progress.
+            qCInfo(lcNet) << "401 for" << m_currentUrl.toDisplayString() << "- refresh and replay";
+            dropInner(DropMode::Delete);
+            m_replayed = true;
+            waitForRefresh(m_sentGeneration, AuthClient::RefreshReason::Unauthorized);
             return;
         }
     }
@@ -280,9 +284,8 @@ void RetryingReply::onInnerReadyRead()
 {
     if (m_disposition == Disposition::Forward) {
         Q_EMIT readyRead();
-    } else if (m_inner && m_disposition != Disposition::Undecided) {
-        // The body of a 401 about to be replayed or of a redirect being followed: not the
-        // caller's, dropped as it arrives.
+    } else if (m_inner && m_disposition == Disposition::Redirect) {
+        // The body of a redirect being followed: not the caller's, dropped as it arrives.
         m_inner->skip(m_inner->bytesAvailable());
     }
 }
@@ -348,12 +351,6 @@ void RetryingReply::onInnerFinished()
     if (m_done || !m_inner)
         return;
     switch (m_disposition) {
-    case Disposition::Retry:
-        qCInfo(lcNet) << "401 for" << m_currentUrl.toDisplayString() << "- refresh and replay";
-        dropInner();
-        m_replayed = true;
-        waitForRefresh(m_sentGeneration, AuthClient::RefreshReason::Unauthorized);
-        return;
     case Disposition::Redirect:
         followRedirect();
         return;

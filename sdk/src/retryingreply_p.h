@@ -75,7 +75,7 @@ protected:
     void setSslConfigurationImplementation(const QSslConfiguration &configuration) override;
 
 private:
-    enum class Disposition { Undecided, Forward, Retry, Redirect };
+    enum class Disposition { Undecided, Forward, Redirect };
 
     void start();
     void send(const QByteArray &accessToken, quint64 generation);

@@ -55,6 +55,7 @@ public:
     void useTls(const QSslCertificate &certificate, const QSslKey &key);
 
     QList<Seen> seen() const { return m_seen; }
+    void forgetSeen() { m_seen.clear(); }
     int count(const QString &path) const;
 
     static QHttpServerResponse json(const QByteArray &body, int status = 200);
