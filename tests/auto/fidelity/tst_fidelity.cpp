@@ -114,6 +114,7 @@ struct Scenario
     bool managerAutoDelete = false;
     int requestAutoDelete = -1; // AutoDeleteReplyOnFinishAttribute; -1: not set
     QString abortIn; // the signal whose first emission makes the slot call abort()
+    bool closeInstead = false; // ... or close()
     bool allowRedirect = false; // UserVerified: redirectAllowed() from the redirected slot
     enum class Ignore { None, All, List } ignore = Ignore::None;
     bool tls = false;
@@ -355,7 +356,10 @@ class TestFidelity : public QObject
             trace.events << name;
             if (!aborted && s.abortIn == name) {
                 aborted = true;
-                reply->abort();
+                if (s.closeInstead)
+                    reply->close();
+                else
+                    reply->abort();
             }
         };
         auto snapshot = [&] {
@@ -667,6 +671,15 @@ private Q_SLOTS:
         abortRow("abort in errorOccurred", "/api/missing", "errorOccurred 203");
         abortRow("abort in readChannelFinished", "/api/small", "readChannelFinished");
         abortRow("abort in finished", "/api/small", "finished");
+        {
+            Scenario s = scenario(QStringLiteral("/api/small"));
+            s.closeInstead = true;
+            s.progressIsTimed = true;
+            s.abortIn = QStringLiteral("metaDataChanged");
+            add("close in metaDataChanged", s);
+            s.abortIn = QStringLiteral("finished");
+            add("close in finished", s);
+        }
         // Qt 6.4 still sends the next hop after this abort() and then emits metaDataChanged
         // after finished; the caller's view up to finished is what is compared
         // (abortInRedirectedSendsNoNextHop checks the next hop).
