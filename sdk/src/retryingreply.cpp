@@ -203,6 +203,9 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
     // sslErrors and preSharedKeyAuthenticationRequired to this reply (postProcess), so
     // re-emitting them here is also what makes the manager's signals name this reply.
     if (m_currentUrl.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0) {
+        // Qt's https reply says so from the start, before any metadata.
+        setAttribute(QNetworkRequest::ConnectionEncryptedAttribute,
+            inner->attribute(QNetworkRequest::ConnectionEncryptedAttribute));
         connect(inner, &QNetworkReply::encrypted, this, &QNetworkReply::encrypted);
         connect(inner, &QNetworkReply::sslErrors, this, &QNetworkReply::sslErrors);
         connect(inner, &QNetworkReply::preSharedKeyAuthenticationRequired, this,

@@ -705,6 +705,13 @@ private Q_SLOTS:
             add("tls errors, ignoreSslErrors()", s);
             s.ignore = Scenario::Ignore::List;
             add("tls errors, ignoreSslErrors(list)", s);
+            s.ignore = Scenario::Ignore::None;
+            s.abortIn = QStringLiteral("sslErrors 1");
+            s.progressIsTimed = true;
+            add("abort in sslErrors", s);
+            s.untrusted = false;
+            s.abortIn = QStringLiteral("encrypted");
+            add("abort in encrypted", s);
             Scenario downgrade = scenario(QStringLiteral("/api/downgrade"));
             downgrade.tls = true;
             add("redirect https to http, NoLessSafe", downgrade);
