@@ -32,10 +32,25 @@ QNetworkReply *AuthorizedNetworkAccessManager::createRequest(
         || !m_session->authorizes(request.url()) || m_session->isAuthEndpoint(request.url())) {
         return QNetworkAccessManager::createRequest(op, request, outgoingData);
     }
+    // The request as QNetworkAccessManager::createRequest() keeps it for its own replies: the
+    // manager's redirect policy, transfer timeout and auto-delete, unless the request says
+    // otherwise. The reply's request() shows them, and the manager deletes a finished reply
+    // whose request() asks for it (setAutoDeleteReplies).
+    QNetworkRequest outer(request);
+    if (redirectPolicy() != QNetworkRequest::NoLessSafeRedirectPolicy
+        && outer.attribute(QNetworkRequest::RedirectPolicyAttribute).isNull()) {
+        outer.setAttribute(QNetworkRequest::RedirectPolicyAttribute, redirectPolicy());
+    }
+    if (!outer.transferTimeout() && transferTimeout())
+        outer.setTransferTimeout(transferTimeout());
+    if (autoDeleteReplies()
+        && outer.attribute(QNetworkRequest::AutoDeleteReplyOnFinishAttribute).isNull()) {
+        outer.setAttribute(QNetworkRequest::AutoDeleteReplyOnFinishAttribute, true);
+    }
     auto create = [this](Operation o, const QNetworkRequest &r, QIODevice *body) {
         return QNetworkAccessManager::createRequest(o, r, body);
     };
-    return new RetryingReply(m_session, create, op, request, outgoingData, redirectPolicy(), this);
+    return new RetryingReply(m_session, create, op, outer, outgoingData, redirectPolicy(), this);
 }
 
 } // namespace Latchkey

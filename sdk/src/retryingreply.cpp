@@ -2,7 +2,9 @@
 
 #include "logging_p.h"
 
+#include <QCoreApplication>
 #include <QSslConfiguration>
+#include <QTimerEvent>
 
 namespace Latchkey {
 
@@ -13,9 +15,24 @@ namespace {
 constexpr int lastQtAttribute = 64;
 static_assert(QNetworkRequest::Http2CleartextAllowedAttribute < lastQtAttribute);
 
+// The statuses Qt's HTTP layer follows (QHttpNetworkReply::isHttpRedirect).
 bool isRedirectStatus(int status)
 {
-    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    return status == 301 || status == 302 || status == 303 || status == 305 || status == 307
+        || status == 308;
+}
+
+int defaultPort(const QString &scheme)
+{
+    return scheme.compare(QLatin1String("https"), Qt::CaseInsensitive) == 0 ? 443 : 80;
+}
+
+// RFC 6454: scheme, host and port, a missing port meaning the scheme's default one.
+bool sameOrigin(const QUrl &a, const QUrl &b)
+{
+    return a.scheme().compare(b.scheme(), Qt::CaseInsensitive) == 0
+        && a.host().compare(b.host(), Qt::CaseInsensitive) == 0
+        && a.port(defaultPort(a.scheme())) == b.port(defaultPort(b.scheme()));
 }
 
 QNetworkReply::NetworkError networkErrorFor(const AuthError &error)
@@ -51,6 +68,7 @@ RetryingReply::RetryingReply(std::shared_ptr<SessionCore> session, CreateFunctio
     , m_op(op)
     , m_body(outgoingData)
     , m_currentUrl(request.url())
+    , m_hadBody(outgoingData != nullptr)
 {
     setRequest(request);
     setOperation(op);
@@ -62,6 +80,7 @@ RetryingReply::RetryingReply(std::shared_ptr<SessionCore> session, CreateFunctio
     m_redirectPolicy
         = policy.isValid() ? QNetworkRequest::RedirectPolicy(policy.toInt()) : managerPolicy;
     m_redirectsLeft = request.maximumRedirectsAllowed();
+    m_transferTimeout = request.transferTimeout();
     start();
 }
 
@@ -115,11 +134,16 @@ bool RetryingReply::rewindBody()
         return true;
     if (m_body->isSequential())
         return false;
-    return m_body->seek(m_bodyStart);
+    // As Qt's own upload path does (QNonContiguousByteDeviceIoDeviceImpl::reset): reset() when
+    // the body started at 0, since some devices keep a read position of their own that only
+    // reset() rewinds (QHttpMultiPart's device: seek(0) leaves it at the end, and the replay
+    // then sends nothing against the full Content-Length).
+    return m_bodyStart == 0 ? m_body->reset() : m_body->seek(m_bodyStart);
 }
 
 void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
 {
+    m_transferTimer.stop();
     QNetworkRequest request = m_original;
     request.setUrl(m_currentUrl);
     const bool authorized = m_session->authorizes(m_currentUrl);
@@ -144,7 +168,12 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
     }
     m_disposition = Disposition::Undecided;
     m_requestSent = false;
+    m_innerErrorForwarded = false;
+    m_received = 0;
+    m_readFromInner = 0;
     m_inner = m_create(m_op, request, m_body);
+    if (m_ignoreAllSslErrors)
+        m_inner->ignoreSslErrors();
     if (!m_ignoredSslErrors.isEmpty())
         m_inner->ignoreSslErrors(m_ignoredSslErrors);
     if (m_readBufferSize)
@@ -163,19 +192,20 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
             stopWatchingUnsent();
         });
     }
-    connect(inner, &QNetworkReply::readyRead, this, [this] {
-        if (m_disposition == Disposition::Forward)
-            Q_EMIT readyRead();
-    });
-    connect(inner, &QNetworkReply::downloadProgress, this, [this](qint64 received, qint64 total) {
-        if (m_disposition == Disposition::Forward)
-            Q_EMIT downloadProgress(received, total);
-    });
-    connect(inner, &QNetworkReply::uploadProgress, this, &QNetworkReply::uploadProgress);
+    connect(inner, &QNetworkReply::readyRead, this, &RetryingReply::onInnerReadyRead);
+    connect(inner, &QNetworkReply::downloadProgress, this, &RetryingReply::onInnerDownloadProgress);
+    if (m_hadBody) {
+        connect(inner, &QNetworkReply::uploadProgress, this, &RetryingReply::onInnerUploadProgress);
+    }
     connect(inner, &QNetworkReply::finished, this, &RetryingReply::onInnerFinished);
     // Only TLS emits these; a connection costs as much as a header lookup, so plain http
-    // (loopback, or allowed by the app) skips them.
+    // (loopback, or allowed by the app) skips them. The manager connected its own encrypted,
+    // sslErrors and preSharedKeyAuthenticationRequired to this reply (postProcess), so
+    // re-emitting them here is also what makes the manager's signals name this reply.
     if (m_currentUrl.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0) {
+        // Qt's https reply says so from the start, before any metadata.
+        setAttribute(QNetworkRequest::ConnectionEncryptedAttribute,
+            inner->attribute(QNetworkRequest::ConnectionEncryptedAttribute));
         connect(inner, &QNetworkReply::encrypted, this, &QNetworkReply::encrypted);
         connect(inner, &QNetworkReply::sslErrors, this, &QNetworkReply::sslErrors);
         connect(inner, &QNetworkReply::preSharedKeyAuthenticationRequired, this,
@@ -188,6 +218,10 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
 
 void RetryingReply::waitForRefresh(quint64 seenGeneration, RefreshReason reason)
 {
+    // Qt's transfer timeout aborts a reply that moves no bytes for that long; waiting for a
+    // refresh moves none, so the caller's timeout bounds the wait too (each attempt has its own).
+    if (m_transferTimeout > 0)
+        m_transferTimer.start(m_transferTimeout, this);
     m_session->whenRefreshed(
         seenGeneration, reason, this, [this](const SessionCore::Outcome &outcome) {
             if (m_done)
@@ -197,6 +231,20 @@ void RetryingReply::waitForRefresh(quint64 seenGeneration, RefreshReason reason)
             else
                 fail(outcome.error);
         });
+}
+
+void RetryingReply::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_transferTimer.timerId()) {
+        QNetworkReply::timerEvent(event);
+        return;
+    }
+    m_transferTimer.stop();
+    qCInfo(lcNet) << "request to" << m_currentUrl.toDisplayString()
+                  << "timed out waiting for a refresh";
+    // Ends as Qt 6.4's own reply ends when its transfer timer fires: abort(), so
+    // OperationCanceledError "Operation canceled" (fidelity.transferTimeoutBoundsTheWait...).
+    abort();
 }
 
 void RetryingReply::onMetaData()
@@ -213,13 +261,21 @@ void RetryingReply::onMetaData()
             qCWarning(lcNet) << "401 for" << m_currentUrl.toDisplayString()
                              << "not replayed: its body device is sequential";
         } else {
-            m_disposition = Disposition::Retry; // wait for the end of this answer, then refresh
+            // Replayed now: the rest of this answer is neither waited for nor kept (Qt's HTTP
+            // layer holds back a 401's body until it ends). Deleted, not aborted (see
+            // holdBack); with it go its read of the request body and its upload progress.
+            qCInfo(lcNet) << "401 for" << m_currentUrl.toDisplayString() << "- refresh and replay";
+            dropInner(DropMode::Delete);
+            m_replayed = true;
+            waitForRefresh(m_sentGeneration, RefreshReason::Unauthorized);
             return;
         }
     }
-    if (isRedirectStatus(status) && m_redirectPolicy != QNetworkRequest::ManualRedirectPolicy
-        && m_inner->attribute(QNetworkRequest::RedirectionTargetAttribute).isValid()) {
+    if (isRedirectStatus(status) && m_redirectPolicy != QNetworkRequest::ManualRedirectPolicy) {
+        // Qt shows the redirect response's metadata before following it (or refusing to).
         m_disposition = Disposition::Redirect;
+        commitMetaData();
+        Q_EMIT metaDataChanged();
         return;
     }
     m_disposition = Disposition::Forward;
@@ -227,17 +283,77 @@ void RetryingReply::onMetaData()
     Q_EMIT metaDataChanged();
 }
 
+void RetryingReply::onInnerReadyRead()
+{
+    if (m_disposition == Disposition::Forward) {
+        Q_EMIT readyRead();
+    } else if (m_inner && m_disposition == Disposition::Redirect) {
+        // The body of a redirect being followed: not the caller's, dropped as it arrives.
+        m_inner->skip(m_inner->bytesAvailable());
+    }
+}
+
+void RetryingReply::onInnerDownloadProgress(qint64 received, qint64 total)
+{
+    if (!m_inner)
+        return;
+    if (m_inner->isFinished()) {
+        // Its last word (QNetworkReplyHttpImpl marks itself finished, then reports progress,
+        // then finished()): an error it had is announced before it, as Qt does.
+        if (m_disposition == Disposition::Undecided) {
+            m_disposition = Disposition::Forward; // no answer at all (connection refused, …)
+            commitMetaData();
+        }
+        if (m_disposition != Disposition::Forward)
+            return;
+        if (!m_inner->isOpen() && isOpen()) {
+            // It aborted itself (its transfer timeout): Qt's reply closes as it does so.
+            QNetworkReply::close();
+        }
+        forwardInnerError();
+        if (m_done)
+            return;
+        m_finalProgressSent = true;
+    } else if (m_disposition != Disposition::Forward) {
+        return;
+    }
+    m_received = received;
+    Q_EMIT downloadProgress(received, total);
+}
+
+void RetryingReply::onInnerUploadProgress(qint64 sent, qint64 total)
+{
+    if (!m_inner)
+        return;
+    if (m_inner->isFinished()) {
+        // Qt's closing uploadProgress(0, 0) of the answer the caller gets.
+        if (m_disposition != Disposition::Forward)
+            return;
+    } else {
+        // A replay uploads the body again: progress the caller has seen is not repeated, so
+        // it never goes back.
+        if (sent <= m_uploadHighWater)
+            return;
+        m_uploadHighWater = sent;
+    }
+    Q_EMIT uploadProgress(sent, total);
+}
+
+void RetryingReply::forwardInnerError()
+{
+    if (m_innerErrorForwarded || !m_inner || m_inner->error() == QNetworkReply::NoError)
+        return;
+    m_innerErrorForwarded = true;
+    const QNetworkReply::NetworkError code = m_inner->error();
+    setError(code, m_inner->errorString());
+    Q_EMIT errorOccurred(code);
+}
+
 void RetryingReply::onInnerFinished()
 {
     if (m_done || !m_inner)
         return;
     switch (m_disposition) {
-    case Disposition::Retry:
-        qCInfo(lcNet) << "401 for" << m_currentUrl.toDisplayString() << "- refresh and replay";
-        dropInner();
-        m_replayed = true;
-        waitForRefresh(m_sentGeneration, RefreshReason::Unauthorized);
-        return;
     case Disposition::Redirect:
         followRedirect();
         return;
@@ -248,62 +364,101 @@ void RetryingReply::onInnerFinished()
     case Disposition::Forward:
         break;
     }
-    if (m_inner->error() != QNetworkReply::NoError) {
-        setError(m_inner->error(), m_inner->errorString());
-        Q_EMIT errorOccurred(m_inner->error());
-    }
+    forwardInnerError();
     finishOnce();
 }
 
 void RetryingReply::followRedirect()
 {
-    const int status = m_inner->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QUrl target = m_currentUrl.resolved(
-        m_inner->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl());
-    if (m_redirectsLeft <= 0) {
-        commitMetaData();
-        dropInner();
-        setError(QNetworkReply::TooManyRedirectsError, QStringLiteral("Too many redirects"));
-        Q_EMIT errorOccurred(QNetworkReply::TooManyRedirectsError);
+    // The checks and errors of Qt's own redirect handling, in its order
+    // (QHttpNetworkConnectionPrivate::parseRedirectResponse, then
+    // QNetworkReplyHttpImplPrivate::onRedirected).
+    if (m_inner->error() != QNetworkReply::NoError) {
+        m_disposition = Disposition::Forward;
+        forwardInnerError();
         finishOnce();
         return;
     }
-    const bool downgrade = m_currentUrl.scheme() == QLatin1String("https")
-        && target.scheme() != QLatin1String("https");
-    const bool crossOrigin = !(target.scheme() == m_currentUrl.scheme()
-        && target.host() == m_currentUrl.host() && target.port() == m_currentUrl.port());
-    const bool unsupported
-        = target.scheme() != QLatin1String("http") && target.scheme() != QLatin1String("https");
-    if (unsupported || (downgrade && m_redirectPolicy != QNetworkRequest::ManualRedirectPolicy)
-        || (crossOrigin && m_redirectPolicy == QNetworkRequest::SameOriginRedirectPolicy)) {
-        commitMetaData();
-        dropInner();
-        setError(QNetworkReply::InsecureRedirectError,
-            QStringLiteral("Redirect to %1 refused").arg(target.toDisplayString()));
-        Q_EMIT errorOccurred(QNetworkReply::InsecureRedirectError);
-        finishOnce();
+    const int status = m_inner->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QUrl location = m_inner->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl();
+    if (!location.isValid()) {
+        refuseRedirect(QNetworkReply::ProtocolUnknownError,
+            QCoreApplication::translate("QHttp", "Unknown protocol specified"));
+        return;
+    }
+    if (m_redirectsLeft <= 0) {
+        refuseRedirect(QNetworkReply::TooManyRedirectsError,
+            QCoreApplication::translate("QHttp", "Too many redirects"));
+        return;
+    }
+    const QUrl target = m_currentUrl.resolved(location);
+    const QString scheme = target.scheme();
+    if (scheme != QLatin1String("http") && scheme != QLatin1String("https")) {
+        refuseRedirect(QNetworkReply::ProtocolUnknownError,
+            QCoreApplication::translate("QHttp", "Unknown protocol specified"));
+        return;
+    }
+    if (m_redirectPolicy == QNetworkRequest::SameOriginRedirectPolicy
+        && !sameOrigin(m_currentUrl, target)) {
+        refuseRedirect(QNetworkReply::InsecureRedirectError,
+            QCoreApplication::translate("QHttp", "Insecure redirect"));
+        return;
+    }
+    const bool downgrade
+        = m_currentUrl.scheme() == QLatin1String("https") && scheme == QLatin1String("http");
+    m_currentUrl = target;
+    setUrl(target);
+    if (downgrade && m_redirectPolicy == QNetworkRequest::NoLessSafeRedirectPolicy) {
+        refuseRedirect(QNetworkReply::InsecureRedirectError,
+            QCoreApplication::translate("QHttp", "Insecure redirect"));
         return;
     }
     --m_redirectsLeft;
-    // As browsers and Qt do: 303, and 301/302 after a POST, continue as a GET without a body.
-    if (status == 303
-        || ((status == 301 || status == 302) && m_op == QNetworkAccessManager::PostOperation)) {
-        if (m_op != QNetworkAccessManager::HeadOperation) {
-            m_op = QNetworkAccessManager::GetOperation;
-            m_body = nullptr;
-            m_original.setHeader(QNetworkRequest::ContentTypeHeader, QVariant());
-            m_original.setHeader(QNetworkRequest::ContentLengthHeader, QVariant());
-            m_original.setAttribute(QNetworkRequest::CustomVerbAttribute, QVariant());
-            setOperation(m_op);
-        }
+    // As Qt does: 307 and 308 keep the method and body; anything else continues as a GET
+    // without a body (HEAD stays HEAD).
+    if (status != 307 && status != 308 && m_op != QNetworkAccessManager::HeadOperation
+        && m_op != QNetworkAccessManager::GetOperation) {
+        m_op = QNetworkAccessManager::GetOperation;
+        m_body = nullptr;
+        m_original.setHeader(QNetworkRequest::ContentTypeHeader, QVariant());
+        m_original.setHeader(QNetworkRequest::ContentLengthHeader, QVariant());
+        m_original.setAttribute(QNetworkRequest::CustomVerbAttribute, QVariant());
+        setOperation(m_op);
     }
-    qCDebug(lcNet) << "redirect" << m_currentUrl.toDisplayString() << "->"
-                   << target.toDisplayString();
+    qCDebug(lcNet) << "redirect to" << target.toDisplayString();
     dropInner();
-    m_currentUrl = target;
-    setUrl(target);
+    if (m_redirectPolicy == QNetworkRequest::UserVerifiedRedirectPolicy) {
+        // The next hop waits for the application's redirectAllowed() (or its abort()).
+        m_awaitingRedirectAllowed = true;
+        if (!m_watchingRedirectAllowed) {
+            m_watchingRedirectAllowed = true;
+            connect(this, &QNetworkReply::redirectAllowed, this, &RetryingReply::onRedirectAllowed);
+        }
+        Q_EMIT redirected(target);
+        return;
+    }
+    clearHeaders(); // Qt drops the redirect response's headers as it follows it
     Q_EMIT redirected(target);
+    if (m_done)
+        return; // aborted in a slot: no next hop
     start();
+}
+
+void RetryingReply::onRedirectAllowed()
+{
+    if (!m_awaitingRedirectAllowed || m_done)
+        return;
+    m_awaitingRedirectAllowed = false;
+    clearHeaders();
+    start();
+}
+
+void RetryingReply::refuseRedirect(QNetworkReply::NetworkError code, const QString &message)
+{
+    dropInner();
+    setError(code, message);
+    Q_EMIT errorOccurred(code);
+    finishOnce();
 }
 
 void RetryingReply::commitMetaData()
@@ -315,6 +470,11 @@ void RetryingReply::commitMetaData()
     // instructions a request (callgrind), more than the rest of the proxy together.
     for (int a = 0; a < lastQtAttribute; ++a) {
         const auto attribute = QNetworkRequest::Attribute(a);
+        // Qt tells the target only when it leaves redirects to the caller.
+        if (attribute == QNetworkRequest::RedirectionTargetAttribute
+            && m_redirectPolicy != QNetworkRequest::ManualRedirectPolicy) {
+            continue;
+        }
         const QVariant value = m_inner->attribute(attribute);
         if (value.isValid())
             setAttribute(attribute, value);
@@ -322,6 +482,14 @@ void RetryingReply::commitMetaData()
     for (const RawHeaderPair &header : m_inner->rawHeaderPairs())
         setRawHeader(header.first, header.second);
     setUrl(m_inner->url());
+}
+
+void RetryingReply::clearHeaders()
+{
+    // A null value removes a header (raw and known alike).
+    const QList<QByteArray> names = rawHeaderList();
+    for (const QByteArray &name : names)
+        setRawHeader(name, QByteArray());
 }
 
 void RetryingReply::fail(const AuthError &error)
@@ -342,7 +510,19 @@ void RetryingReply::finishOnce()
     if (m_done)
         return;
     m_done = true;
+    m_transferTimer.stop();
     setFinished(true);
+    // What QNetworkReplyHttpImplPrivate::finished() says last, unless the forwarded attempt
+    // already said it.
+    if (!m_finalProgressSent) {
+        m_finalProgressSent = true;
+        const QVariant length = header(QNetworkRequest::ContentLengthHeader);
+        const qint64 total = length.isValid() ? length.toLongLong() : -1;
+        Q_EMIT downloadProgress(m_received, total == -1 ? m_received : total);
+        if (m_body)
+            Q_EMIT uploadProgress(0, 0);
+    }
+    Q_EMIT readChannelFinished();
     Q_EMIT finished();
 }
 
@@ -363,17 +543,26 @@ void RetryingReply::abort()
 {
     if (m_done)
         return;
+    if (m_inner && m_disposition == Disposition::Forward)
+        m_received = qMax(m_received, m_readFromInner + m_inner->bytesAvailable());
+    // In QNetworkReplyHttpImpl::abort()'s order: the device closes (aboutToClose), the error,
+    // then the end.
+    QNetworkReply::close();
     dropInner();
-    setError(QNetworkReply::OperationCanceledError, QStringLiteral("Operation canceled"));
-    Q_EMIT errorOccurred(QNetworkReply::OperationCanceledError);
+    // Qt keeps the first error of a reply: abort() in an errorOccurred slot changes nothing.
+    if (error() == QNetworkReply::NoError) {
+        const QNetworkReply::NetworkError code = QNetworkReply::OperationCanceledError;
+        setError(code, QCoreApplication::translate("QNetworkReply", "Operation canceled"));
+        Q_EMIT errorOccurred(code);
+    }
     finishOnce();
 }
 
 void RetryingReply::close()
 {
+    // QNetworkReplyHttpImpl::close(): a finished reply stays open and readable.
     if (!m_done)
         abort();
-    QNetworkReply::close();
 }
 
 qint64 RetryingReply::bytesAvailable() const
@@ -389,6 +578,8 @@ qint64 RetryingReply::readData(char *data, qint64 maxSize)
     if (!m_inner || m_disposition != Disposition::Forward)
         return m_done ? -1 : 0;
     const qint64 n = m_inner->read(data, maxSize);
+    if (n > 0)
+        m_readFromInner += n;
     if (n == 0 && m_done)
         return -1;
     return n;
@@ -400,6 +591,16 @@ void RetryingReply::setReadBufferSize(qint64 size)
     QNetworkReply::setReadBufferSize(size);
     if (m_inner)
         m_inner->setReadBufferSize(size);
+}
+
+void RetryingReply::ignoreSslErrors()
+{
+    // A virtual of its own in QNetworkReply, not a call of ignoreSslErrorsImplementation():
+    // without this override it did nothing. The application's decision, for the attempt in
+    // flight and every later one (replay, redirect hops), as Qt keeps it for the reply.
+    m_ignoreAllSslErrors = true;
+    if (m_inner)
+        m_inner->ignoreSslErrors();
 }
 
 void RetryingReply::ignoreSslErrorsImplementation(const QList<QSslError> &errors)

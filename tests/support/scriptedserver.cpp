@@ -1,6 +1,8 @@
 #include "scriptedserver.h"
 
 #include <QHostAddress>
+#include <QSslCertificate>
+#include <QSslKey>
 
 namespace LatchkeyTest {
 
@@ -11,8 +13,16 @@ bool ScriptedServer::listen()
     const quint16 port = m_server.listen(QHostAddress::LocalHost, 0);
     if (!port)
         return false;
-    m_baseUrl = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port));
+    m_baseUrl = QUrl(
+        (m_tls ? QStringLiteral("https://127.0.0.1:%1") : QStringLiteral("http://127.0.0.1:%1"))
+            .arg(port));
     return true;
+}
+
+void ScriptedServer::useTls(const QSslCertificate &certificate, const QSslKey &key)
+{
+    m_server.sslSetup(certificate, key);
+    m_tls = true;
 }
 
 int ScriptedServer::count(const QString &path) const

@@ -5,6 +5,8 @@
 #include <QHttpServerResponder>
 #include <QHttpServerResponse>
 #include <QList>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QUrl>
 
 namespace LatchkeyTest {
@@ -38,20 +40,25 @@ public:
         });
     }
 
-    // For answers given later: the handler gets the responder and may keep it (moved) to
-    // answer when the test says. Qt 6.4 writes a QFuture answer to the socket even after the
-    // client closed it (a crash); a kept responder can be checked first (responder.socket()
-    // under a QPointer) and dropped safely.
-    template<typename Handler> void onLater(const QString &path, Handler handler)
+    // Registers a handler (any method) that answers through the responder it is given: at
+    // once, or later (a test may keep the responder to answer when it says so, or never).
+    // Not a QFuture: Qt 6.4 writes a future's answer to the socket even after the client
+    // closed it (a crash); a kept responder can be checked first (responder.socket() under a
+    // QPointer) and dropped safely.
+    template<typename Handler> void onDeferred(const QString &path, Handler handler)
     {
-        m_server.route(path,
-            [this, handler](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+        m_server.route(
+            path, [this, handler](const QHttpServerRequest &request, QHttpServerResponder &&r) {
                 record(request);
-                handler(request, std::move(responder));
+                handler(request, std::move(r));
             });
     }
 
+    // Serves https with this certificate and key instead of http; call before listen().
+    void useTls(const QSslCertificate &certificate, const QSslKey &key);
+
     QList<Seen> seen() const { return m_seen; }
+    void forgetSeen() { m_seen.clear(); }
     int count(const QString &path) const;
 
     static QHttpServerResponse json(const QByteArray &body, int status = 200);
@@ -61,6 +68,7 @@ private:
 
     QHttpServer m_server;
     QUrl m_baseUrl;
+    bool m_tls = false;
     QList<Seen> m_seen;
 };
 

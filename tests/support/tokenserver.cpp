@@ -16,7 +16,7 @@ QHttpServerResponse oauthError(const char *code, int status)
 
 TokenServer::TokenServer()
 {
-    m_server.onLater(QStringLiteral("/oauth/token"),
+    m_server.onDeferred(QStringLiteral("/oauth/token"),
         [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
             const QUrlQuery form(QString::fromUtf8(request.body()));
             if (form.queryItemValue(QStringLiteral("grant_type")) == QLatin1String("refresh_token")

@@ -69,6 +69,22 @@ private Q_SLOTS:
         delete other;
     }
 
+    void bearerNeverGoesToAnotherHostOnTheSamePort()
+    {
+        // Same scheme, same port, another host name (that reaches the same server).
+        QUrl elsewhere = m_api.url(QStringLiteral("/api/data"));
+        elsewhere.setHost(QStringLiteral("localhost"));
+        const int before = m_api.count(QStringLiteral("/api/data"));
+        QNetworkReply *reply = m_client->networkAccessManager()->get(QNetworkRequest(elsewhere));
+        QVERIFY(awaitAll({ reply }));
+        QCOMPARE(reply->error(), QNetworkReply::NoError);
+        QCOMPARE(m_api.count(QStringLiteral("/api/data")), before + 1);
+        QCOMPARE(m_api.seen().last().path, QStringLiteral("/api/data"));
+        QVERIFY2(m_api.seen().last().authorization.isEmpty(),
+            "the bearer went to another host on the API's scheme and port");
+        delete reply;
+    }
+
     void redirectToAnotherOriginDropsTheBearer()
     {
         QNetworkReply *reply = m_client->networkAccessManager()->get(
