@@ -287,7 +287,7 @@ void CliRunner::logout()
         connect(signOut, &AuthReply::finished, this, [this, signOut, restoreError] {
             const AuthError error = restoreError.isError() ? restoreError : signOut->error();
             if (error.isError()) {
-                printError(error.toString());
+                reportError(error);
                 if (error.kind() == AuthError::Kind::Network
                     || error.kind() == AuthError::Kind::Server) {
                     printError(QStringLiteral("Signed out locally; the server did not confirm, "
@@ -317,8 +317,23 @@ void CliRunner::withSession(const std::function<void()> &next)
 
 void CliRunner::fail(const AuthError &error)
 {
-    printError(error.toString());
+    reportError(error);
     finish(exitCodeFor(error));
+}
+
+void CliRunner::reportError(const AuthError &error)
+{
+    // flush() repeats a keychain error the command has already reported.
+    if (error.toString() == m_lastReported)
+        return;
+    m_lastReported = error.toString();
+    printError(error.toString());
+    if (error.kind() == AuthError::Kind::KeychainUnavailable
+        && m_options.store == CliOptions::Store::Keychain) {
+        printError(QStringLiteral("The keychain is missing or locked: unlock it (or start its "
+                                  "Secret Service) and run this again, or pass --store memory "
+                                  "to do without it (then no session outlives this run)."));
+    }
 }
 
 void CliRunner::finish(int exitCode)
@@ -335,7 +350,7 @@ void CliRunner::finish(int exitCode)
     connect(flush, &AuthReply::finished, this, [this, flush, exitCode] {
         int code = exitCode;
         if (flush->error().isError()) {
-            printError(flush->error().toString());
+            reportError(flush->error());
             if (code == ExitOk)
                 code = ExitNetwork;
         }

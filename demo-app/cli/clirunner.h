@@ -53,6 +53,9 @@ private:
     void withSession(const std::function<void()> &next);
     /*! Prints "latchkey-cli: <error>" to stderr and finishes with its exit code. */
     void fail(const Latchkey::AuthError &error);
+    /*! Prints "latchkey-cli: <error>" to stderr, and for a keychain that is missing or locked
+        the way out. */
+    void reportError(const Latchkey::AuthError &error);
     /*! Waits for pending keychain writes, then emits finished(exitCode). */
     void finish(int exitCode);
     /*! Emits finished(exitCode), once. */
@@ -63,6 +66,7 @@ private:
     // After the watchdog fired, how long a pending keychain write may still take.
     static constexpr int flushGraceMs = 5000;
     QTimer *m_watchdog = nullptr;
+    QString m_lastReported;
     bool m_finishing = false;
     bool m_done = false;
 };

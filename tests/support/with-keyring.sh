@@ -6,6 +6,8 @@
 # keep), a private D-Bus session (dbus-run-session) and an unlocked gnome-keyring-daemon with
 # only the secrets component. Checks that a secret can be stored before running CMD, and fails
 # loudly (exit 69) if not. The daemon is killed when CMD ends. Exits with CMD's status.
+# CMD finds the keyring's password in LATCHKEY_KEYRING_PASSWORD, to unlock it after locking it
+# (latchkey-keyring-tool, tests/support/keyringcontrol.h).
 set -euo pipefail
 
 me="with-keyring"
@@ -33,8 +35,10 @@ if [ "${LATCHKEY_KEYRING_INNER:-}" = 1 ]; then
   }
 
   # The password only unlocks this throwaway login keyring; it creates it on first use.
-  echo -n latchkey-test | gnome-keyring-daemon --unlock --components=secrets --daemonize \
-    >/dev/null || die "gnome-keyring-daemon did not start"
+  export LATCHKEY_KEYRING_PASSWORD=latchkey-test
+  echo -n "$LATCHKEY_KEYRING_PASSWORD" |
+    gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null ||
+    die "gnome-keyring-daemon did not start"
 
   # --daemonize returns before the daemon owns org.freedesktop.secrets; wait (bounded) so that
   # the first client does not D-Bus-activate a second daemon.

@@ -10,7 +10,7 @@
 #
 # Cases: walkthrough, bad_credentials, usage, http_error, dead_server, offline_logout,
 #        revoked_session, stdin_password, memory_store, profile_file, parallel_processes,
-#        refresh_blips, redirect_loop
+#        refresh_blips, redirect_loop, keychain_unavailable
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -268,6 +268,33 @@ case_memory_store() {
   LATCHKEY_PASSWORD=$GUEST_PASSWORD expect 0 --store memory login "$GUEST"
   expect_no_keychain_entry
   expect 2 --store memory status # nothing survives the process
+}
+
+# A keychain that is locked, or missing altogether: the error says so and names the way out,
+# and a locked one keeps the session for after the unlock. latchkey-keyring-tool (its path in
+# LATCHKEY_KEYRING_TOOL) locks and unlocks the keyring over D-Bus.
+case_keychain_unavailable() {
+  local tool=${LATCHKEY_KEYRING_TOOL:-}
+  [ -x "$tool" ] || fail "LATCHKEY_KEYRING_TOOL does not name latchkey-keyring-tool"
+  start_server
+  login_guest
+  "$tool" lock || fail "could not lock the keyring"
+  expect 3 get /api/bookings
+  err_has 'KeychainUnavailable'
+  err_has 'keychain is locked'
+  err_has '--store memory'
+  LATCHKEY_PASSWORD=$GUEST_PASSWORD expect 3 login "$GUEST"
+  err_has 'keychain is locked'
+  err_has '--store memory'
+  "$tool" unlock || fail "could not unlock the keyring"
+  expect 0 get /api/bookings # the session was kept
+  out_has '"bookings"'
+  # No Secret Service at all (no session bus to reach).
+  DISPLAY='' DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/latchkey-test-bus \
+    expect 3 get /api/bookings
+  err_has 'KeychainUnavailable'
+  err_has '--store memory'
+  no_secrets_in_transcript
 }
 
 # Several latchkey-cli processes at once restore the same keychain entry; each refresh rotates

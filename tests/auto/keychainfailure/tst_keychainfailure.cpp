@@ -2,10 +2,10 @@
 #include <latchkey/authorizednetworkaccessmanager.h>
 #include <latchkey/keychaintokenstore.h>
 
+#include "keyringcontrol.h"
 #include "serverprocess.h"
 #include "testhelpers.h"
 
-#include <QProcess>
 #include <QtTest>
 
 using namespace Latchkey;
@@ -60,26 +60,33 @@ private Q_SLOTS:
     {
         QVERIFY2(
             qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"), "run under with-keyring.sh");
-        const int locked = QProcess::execute(QStringLiteral("dbus-send"),
-            { QStringLiteral("--session"), QStringLiteral("--print-reply"),
-                QStringLiteral("--dest=org.freedesktop.secrets"),
-                QStringLiteral("/org/freedesktop/secrets"),
-                QStringLiteral("org.freedesktop.Secret.Service.Lock"),
-                QStringLiteral("array:objpath:/org/freedesktop/secrets/collection/login") });
-        QCOMPARE(locked, 0);
+        {
+            // A session kept while the keyring was open.
+            auto first = newClient();
+            const AuthError error = await(first->signIn(guest, guestPassword));
+            QVERIFY2(!error.isError(), qPrintable(error.toString()));
+        }
+        QString why;
+        QVERIFY2(Keyring::lock(&why), qPrintable(why));
         auto client = newClient();
         const AuthError error = await(client->signIn(guest, guestPassword));
         QCOMPARE(error.kind(), AuthError::Kind::KeychainUnavailable);
+        QVERIFY2(error.message().contains(QLatin1String("locked")), qPrintable(error.message()));
         QCOMPARE(client->state(), AuthClient::State::SignedIn);
         // Signing out still ends the session here and on the server; the keychain may say no.
         const AuthError out = await(client->signOut());
         QVERIFY2(!out.isError() || out.kind() == AuthError::Kind::KeychainUnavailable,
             qPrintable(out.toString()));
         QCOMPARE(client->state(), AuthClient::State::SignedOut);
-        // QtKeychain reads a locked keyring as "no entry" (docs/security.md): a restore then
-        // finds nothing to restore, which is all it can know.
+        // QtKeychain reads a locked item as "no entry", but the session stored first is still
+        // there: a restore says the keychain is locked, not that nobody is signed in
+        // (docs/security.md).
         auto other = newClient();
-        QCOMPARE(await(other->restore()).kind(), AuthError::Kind::NotSignedIn);
+        const AuthError restored = await(other->restore());
+        QCOMPARE(restored.kind(), AuthError::Kind::KeychainUnavailable);
+        QVERIFY2(
+            restored.message().contains(QLatin1String("locked")), qPrintable(restored.message()));
+        QCOMPARE(other->state(), AuthClient::State::SignedOut);
     }
 };
 
