@@ -23,6 +23,7 @@ RefreshCoordinator::RefreshCoordinator(std::shared_ptr<SessionCore> core, QObjec
             qCDebug(lcAuth) << "proactive refresh";
     });
     connect(&m_retry, &DeadlineTimer::timeout, this, &RefreshCoordinator::attempt);
+    connect(&m_overall, &DeadlineTimer::timeout, this, &RefreshCoordinator::overallTimeout);
     m_core->setRunner({ this, [this](RefreshReason reason, quint64 ticket) { run(reason, ticket); },
         [this] { cancel(); } });
 }
@@ -66,9 +67,15 @@ void RefreshCoordinator::stop()
     cancel();
 }
 
+void RefreshCoordinator::setAuthTimeout(std::chrono::milliseconds timeout)
+{
+    m_authTimeout = timeout > 0ms ? timeout : AuthCall::defaultTimeout;
+}
+
 void RefreshCoordinator::cancel()
 {
     m_retry.stop();
+    m_overall.stop();
     releaseShared();
     m_ticket = 0;
     if (m_call)
@@ -95,7 +102,28 @@ void RefreshCoordinator::run(RefreshReason reason, quint64 ticket)
     m_ticket = ticket;
     m_reason = reason;
     m_attempt = 0;
+    if (m_refreshTimeout > 0ms)
+        m_overall.start(m_refreshTimeout);
     attempt();
+}
+
+void RefreshCoordinator::overallTimeout()
+{
+    const quint64 ticket = m_ticket;
+    if (!ticket || !m_core->isCurrent(ticket))
+        return; // that refresh ended meanwhile
+    // Whatever it is waiting for (an answer, a backoff, another process's lock): abandoned, and
+    // a passing failure; the session is kept and the next request tries again.
+    AuthError error(AuthError::Kind::Network,
+        QStringLiteral("The refresh timed out after %1 ms (%2 attempts); the session is kept, "
+                       "try again")
+            .arg(m_refreshTimeout.count())
+            .arg(m_attempt));
+    error.setNetworkError(QNetworkReply::TimeoutError);
+    qCInfo(lcAuth) << "refresh abandoned:" << error.toString();
+    cancel(); // m_ticket = 0
+    m_core->refreshFailed(ticket, error);
+    Q_EMIT failedTransiently(error);
 }
 
 void RefreshCoordinator::attempt()
@@ -175,7 +203,8 @@ void RefreshCoordinator::send(const QByteArray &refreshToken)
     const quint64 ticket = m_ticket;
     m_call
         = AuthCall::post(m_nam, WireFormat::refresh(m_core->profile, m_core->baseUrl, refreshToken),
-            this, [this, ticket](const HttpResult &r) { onResult(r, ticket); });
+            { m_authTimeout, m_core->sslConfiguration() }, this,
+            [this, ticket](const HttpResult &r) { onResult(r, ticket); });
 }
 
 void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)

@@ -13,6 +13,11 @@ namespace {
 constexpr int lastQtAttribute = 64;
 static_assert(QNetworkRequest::Http2CleartextAllowedAttribute < lastQtAttribute);
 
+bool isHttps(const QUrl &url)
+{
+    return url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
+}
+
 bool isRedirectStatus(int status)
 {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -62,6 +67,8 @@ RetryingReply::RetryingReply(std::shared_ptr<SessionCore> session, CreateFunctio
     m_redirectPolicy
         = policy.isValid() ? QNetworkRequest::RedirectPolicy(policy.toInt()) : managerPolicy;
     m_redirectsLeft = request.maximumRedirectsAllowed();
+    // Cheap: a request without a configuration of its own shares the default's data.
+    m_clientTls = request.sslConfiguration() == QSslConfiguration::defaultConfiguration();
     start();
 }
 
@@ -133,6 +140,11 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
         if (!key.isEmpty())
             request.setRawHeader(header, key);
     }
+    if (m_clientTls && authorized && isHttps(m_currentUrl)) {
+        const QSslConfiguration tls = m_session->sslConfiguration();
+        if (!tls.isNull())
+            request.setSslConfiguration(tls);
+    }
     // Redirects are followed here, not by Qt, so the header never crosses to another origin.
     request.setAttribute(
         QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
@@ -175,7 +187,7 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
     connect(inner, &QNetworkReply::finished, this, &RetryingReply::onInnerFinished);
     // Only TLS emits these; a connection costs as much as a header lookup, so plain http
     // (loopback, or allowed by the app) skips them.
-    if (m_currentUrl.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0) {
+    if (isHttps(m_currentUrl)) {
         connect(inner, &QNetworkReply::encrypted, this, &QNetworkReply::encrypted);
         connect(inner, &QNetworkReply::sslErrors, this, &QNetworkReply::sslErrors);
         connect(inner, &QNetworkReply::preSharedKeyAuthenticationRequired, this,
@@ -418,6 +430,7 @@ void RetryingReply::sslConfigurationImplementation(QSslConfiguration &configurat
 
 void RetryingReply::setSslConfigurationImplementation(const QSslConfiguration &configuration)
 {
+    m_clientTls = false; // the application's own, from now on
     m_original.setSslConfiguration(configuration);
     if (m_inner)
         m_inner->setSslConfiguration(configuration);

@@ -17,6 +17,8 @@ namespace Latchkey {
 //  - waits for the one refresh in flight when the token is stale before sending;
 //  - on a 401 to a request that carried a token: one refresh, one replay (body included);
 //  - follows redirects itself, so a token never travels to another origin;
+//  - gives each attempt to the API's origin the client's TLS configuration unless the request
+//    has one of its own;
 // then forwards the final attempt's metadata, data and error as its own.
 class RetryingReply : public QNetworkReply
 {
@@ -87,6 +89,9 @@ private:
     bool m_done = false;
     qint64 m_readBufferSize = 0;
     QList<QSslError> m_ignoredSslErrors;
+    // The request brought no SSL configuration of its own: attempts to the API's origin get
+    // the client's (SessionCore::sslConfiguration).
+    bool m_clientTls = false;
 };
 
 } // namespace Latchkey
