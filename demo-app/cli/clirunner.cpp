@@ -13,6 +13,7 @@
 #include <QMetaEnum>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QSslConfiguration>
 #include <QTimer>
 
 #include <cstdio>
@@ -102,6 +103,13 @@ void CliRunner::run()
         m_client->setTokenStore(new Latchkey::MemoryTokenStore(m_client));
     // A command-line tool should answer soon: one quick retry of a failed refresh, not a backoff.
     m_client->setRefreshRetry(2, std::chrono::milliseconds(250));
+    if (!m_options.caCertificates.isEmpty()) {
+        // Besides the system's, not instead: setting CA certificates turns off Qt's loading of
+        // the system's on demand.
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.setCaCertificates(QSslConfiguration::systemCaCertificates() + m_options.caCertificates);
+        m_client->setSslConfiguration(tls);
+    }
 
     switch (m_options.command) {
     case CliOptions::Command::Login:
