@@ -50,10 +50,10 @@ private Q_SLOTS:
         TokenServer server;
         QVERIFY(server.listen());
         auto c = client(server);
-        c->setAuthTimeout(300ms);
-        QCOMPARE(c->authTimeout(), 300ms);
         c->setRefreshRetry(3, 10ms);
         QVERIFY(!await(c->signIn(QStringLiteral("ada"), QStringLiteral("pw"))).isError());
+        c->setAuthTimeout(500ms);
+        QCOMPARE(c->authTimeout(), 500ms);
 
         server.holdRefreshes = true;
         server.expireAccessTokens(); // the next request meets a 401 and waits for a refresh
@@ -62,7 +62,7 @@ private Q_SLOTS:
         connect(c.get(), &AuthClient::refreshRetrying, this,
             [&server] { server.holdRefreshes = false; }); // the next attempt is answered
         const auto reply = getData(c.get(), server);
-        // Far below the default 30 s, far above 300 ms: only the set timeout ends it in time.
+        // Far below the default 30 s, far above 500 ms: only the set timeout ends it in time.
         QVERIFY(awaitAll({ reply.get() }, 10000));
 
         QCOMPARE(retrying.size(), 1);
