@@ -17,6 +17,8 @@ PACKAGES=(
   gnome-keyring dbus dbus-x11 libsecret-tools
   # CLI tests call the server's test hooks
   curl
+  # TLS tests make their CA and certificates at test time
+  openssl
   # headless GUI, screenshots
   xvfb xauth
   # benchmarks (tests/bench): instruction counts, heap profiles, the storm plot

@@ -4,6 +4,8 @@
 #include <QCoreApplication>
 #include <QFile>
 
+#include <algorithm>
+
 namespace LatchkeyCli {
 
 namespace {
@@ -101,10 +103,14 @@ CliOptions::ParseResult CliOptions::parse(
     const QCommandLineOption timeoutOption(QStringLiteral("timeout"),
         QStringLiteral("Give up after this many seconds, exit 3 (default: 60; 0: never)."),
         QStringLiteral("SECONDS"), QStringLiteral("60"));
+    const QCommandLineOption caFileOption(QStringLiteral("ca-file"),
+        QStringLiteral("PEM file of CA certificates to trust besides the system's (a private "
+                       "CA signing the server's certificate)."),
+        QStringLiteral("FILE"));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"),
         QStringLiteral("Show the SDK's debug log (latchkey.*; tokens are redacted)."));
     parser.addOptions({ profileOption, baseUrlOption, accountOption, storeOption, dataOption,
-        timeoutOption, verboseOption });
+        timeoutOption, caFileOption, verboseOption });
     parser.addPositionalArgument(QStringLiteral("command"),
         QStringLiteral("login, status, get, post, put, delete, logout"),
         QStringLiteral("COMMAND [ARGS]"));
@@ -155,6 +161,20 @@ CliOptions::ParseResult CliOptions::parse(
                               .arg(parser.value(timeoutOption)));
     o.timeout = std::chrono::seconds(timeout);
     o.verbose = parser.isSet(verboseOption);
+
+    if (parser.isSet(caFileOption)) {
+        const QString caFile = parser.value(caFileOption);
+        QFile file(caFile);
+        if (!file.open(QIODevice::ReadOnly))
+            return usageError(
+                QStringLiteral("Cannot read --ca-file %1: %2").arg(caFile, file.errorString()));
+        o.caCertificates = QSslCertificate::fromData(file.readAll(), QSsl::Pem);
+        const bool invalid = std::any_of(o.caCertificates.cbegin(), o.caCertificates.cend(),
+            [](const QSslCertificate &certificate) { return certificate.isNull(); });
+        if (o.caCertificates.isEmpty() || invalid)
+            return usageError(
+                QStringLiteral("--ca-file %1 holds no valid PEM certificate.").arg(caFile));
+    }
 
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <QByteArray>
+#include <QList>
+#include <QSslCertificate>
 #include <QString>
 #include <QUrl>
 
@@ -17,7 +19,8 @@ enum ExitCode : int {
     ExitUsage = 64, ///< bad command line (EX_USAGE)
 };
 
-/*! What one invocation asks for, parsed and checked; no I/O beyond reading a --data @FILE. */
+/*! What one invocation asks for, parsed and checked; no I/O beyond reading a --data @FILE and
+    the --ca-file. */
 struct CliOptions
 {
     enum class Command { Login, Status, Get, Post, Put, Delete, Logout };
@@ -33,6 +36,8 @@ struct CliOptions
     QByteArray data; ///< post, put
     bool verbose = false;
     std::chrono::seconds timeout { 60 }; ///< 0: no limit
+    /// --ca-file: CA certificates trusted besides the system's (empty: the system's only)
+    QList<QSslCertificate> caCertificates;
 
     bool needsSession() const { return command != Command::Login; }
     bool isRequest() const

@@ -13,6 +13,7 @@
 #include <QMetaEnum>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QSslConfiguration>
 #include <QTimer>
 
 #include <cstdio>
@@ -109,8 +110,16 @@ void CliRunner::run()
     if (m_options.store == CliOptions::Store::Memory)
         m_client->setTokenStore(new Latchkey::MemoryTokenStore(m_client));
     // Ride out a blip (a few 502/503s, honouring Retry-After) but answer soon when the server is
-    // gone: four attempts 0.5, 1 and 2 s apart (with jitter) take about 3.5 s; --timeout bounds all.
+    // gone: four attempts 0.5, 1 and 2 s apart (with jitter) take about 3.5 s; --timeout bounds
+    // all.
     m_client->setRefreshRetry(4, std::chrono::milliseconds(500));
+    if (!m_options.caCertificates.isEmpty()) {
+        // Besides the system's, not instead: setting CA certificates turns off Qt's loading of
+        // the system's on demand.
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.setCaCertificates(QSslConfiguration::systemCaCertificates() + m_options.caCertificates);
+        m_client->setSslConfiguration(tls);
+    }
 
     switch (m_options.command) {
     case CliOptions::Command::Login:

@@ -4,19 +4,28 @@
 
 #include <QNetworkAccessManager>
 
+#include <algorithm>
+#include <limits>
+
 namespace Latchkey {
 
-AuthCall *AuthCall::post(
-    QNetworkAccessManager *nam, const PreparedRequest &prepared, QObject *context, Callback done)
+AuthCall *AuthCall::post(QNetworkAccessManager *nam, const PreparedRequest &prepared,
+    const Settings &settings, QObject *context, Callback done)
 {
-    return send(nam, QByteArrayLiteral("POST"), prepared, context, std::move(done));
+    return send(nam, QByteArrayLiteral("POST"), prepared, settings, context, std::move(done));
 }
 
 AuthCall *AuthCall::send(QNetworkAccessManager *nam, const QByteArray &verb,
-    const PreparedRequest &prepared, QObject *context, Callback done)
+    const PreparedRequest &prepared, const Settings &settings, QObject *context, Callback done)
 {
     QNetworkRequest request = prepared.request;
+    // Qt takes the transfer timeout as an int of milliseconds.
+    const int timeoutMs
+        = int(std::clamp<qint64>(settings.timeout.count(), 1, std::numeric_limits<int>::max()));
     request.setTransferTimeout(timeoutMs);
+    if (!settings.tls.isNull()
+        && request.url().scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0)
+        request.setSslConfiguration(settings.tls);
     qCDebug(lcAuth) << verb << request.url().toDisplayString();
     QNetworkReply *reply = nullptr;
     if (verb == "GET")
@@ -25,12 +34,13 @@ AuthCall *AuthCall::send(QNetworkAccessManager *nam, const QByteArray &verb,
         reply = nam->post(request, prepared.body);
     else
         reply = nam->sendCustomRequest(request, verb, prepared.body);
-    return new AuthCall(reply, context, std::move(done));
+    return new AuthCall(reply, timeoutMs, context, std::move(done));
 }
 
-AuthCall::AuthCall(QNetworkReply *reply, QObject *context, Callback done)
+AuthCall::AuthCall(QNetworkReply *reply, int timeoutMs, QObject *context, Callback done)
     : QObject(reply)
     , m_reply(reply)
+    , m_timeoutMs(timeoutMs)
     , m_context(context)
     , m_done(std::move(done))
 {
@@ -68,6 +78,14 @@ void AuthCall::onFinished()
     m_result.networkError = m_reply->error();
     if (m_result.networkError != QNetworkReply::NoError)
         m_result.networkErrorString = m_reply->errorString();
+    if (m_result.networkError == QNetworkReply::OperationCanceledError && !m_result.tooLarge) {
+        // Nobody else aborts this reply (abort() above disconnects first, the size bound sets
+        // tooLarge): Qt's transfer timeout did, and says only "Operation canceled".
+        m_result.networkError = QNetworkReply::TimeoutError;
+        m_result.networkErrorString
+            = QStringLiteral("The server did not answer: timed out after %1 ms without data")
+                  .arg(m_timeoutMs);
+    }
     m_result.cookies
         = m_reply->header(QNetworkRequest::SetCookieHeader).value<QList<QNetworkCookie>>();
     m_result.retryAfterHeader = m_reply->rawHeader(QByteArrayLiteral("Retry-After"));

@@ -4,7 +4,9 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QSslConfiguration>
 
+#include <chrono>
 #include <functional>
 
 class QNetworkAccessManager;
@@ -13,7 +15,8 @@ namespace Latchkey {
 
 // One auth exchange (login, refresh, logout, me) over a plain QNetworkAccessManager: bounded
 // in size (1 MiB) and time, cookies kept out of any jar, the answer handed to a callback that
-// runs in the context object's thread and is dropped if the context is gone.
+// runs in the context object's thread and is dropped if the context is gone. An exchange that
+// moves no data for its timeout ends as a transport failure with QNetworkReply::TimeoutError.
 class AuthCall : public QObject
 {
     Q_OBJECT
@@ -21,21 +24,31 @@ public:
     using Callback = std::function<void(const HttpResult &result)>;
 
     static constexpr qint64 maxBodySize = 1 << 20;
-    static constexpr int timeoutMs = 30000;
+    static constexpr std::chrono::milliseconds defaultTimeout { 30000 };
+
+    // What the client sets for all its exchanges.
+    struct Settings
+    {
+        // Abandoned after this long without any data moving (Qt's transfer timeout).
+        std::chrono::milliseconds timeout = defaultTimeout;
+        // For https requests; a null configuration leaves the request's (Qt's default).
+        QSslConfiguration tls;
+    };
 
     static AuthCall *post(QNetworkAccessManager *nam, const PreparedRequest &prepared,
-        QObject *context, Callback done);
+        const Settings &settings, QObject *context, Callback done);
     // GET sends no body; any other verb sends prepared.body.
     static AuthCall *send(QNetworkAccessManager *nam, const QByteArray &verb,
-        const PreparedRequest &prepared, QObject *context, Callback done);
+        const PreparedRequest &prepared, const Settings &settings, QObject *context, Callback done);
     void abort();
 
 private:
-    AuthCall(QNetworkReply *reply, QObject *context, Callback done);
+    AuthCall(QNetworkReply *reply, int timeoutMs, QObject *context, Callback done);
     void onReadyRead();
     void onFinished();
 
     QNetworkReply *m_reply;
+    int m_timeoutMs;
     QPointer<QObject> m_context;
     Callback m_done;
     HttpResult m_result;

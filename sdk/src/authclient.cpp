@@ -68,6 +68,11 @@ AuthError AuthClientPrivate::preflight() const
     return AuthError();
 }
 
+AuthCall::Settings AuthClientPrivate::callSettings() const
+{
+    return { coordinator->authTimeout(), core->sslConfiguration() };
+}
+
 void AuthClientPrivate::setState(AuthClient::State newState)
 {
     if (state == newState)
@@ -391,6 +396,36 @@ bool AuthClient::isOnline() const
     return d->online;
 }
 
+void AuthClient::setSslConfiguration(const QSslConfiguration &configuration)
+{
+    d->core->setSslConfiguration(configuration);
+}
+
+QSslConfiguration AuthClient::sslConfiguration() const
+{
+    return d->core->sslConfiguration();
+}
+
+void AuthClient::setAuthTimeout(std::chrono::milliseconds timeout)
+{
+    d->coordinator->setAuthTimeout(timeout);
+}
+
+std::chrono::milliseconds AuthClient::authTimeout() const
+{
+    return d->coordinator->authTimeout();
+}
+
+void AuthClient::setRefreshTimeout(std::chrono::milliseconds timeout)
+{
+    d->coordinator->setRefreshTimeout(timeout);
+}
+
+std::chrono::milliseconds AuthClient::refreshTimeout() const
+{
+    return d->coordinator->refreshTimeout();
+}
+
 AuthClient::State AuthClient::state() const
 {
     return d->state;
@@ -487,7 +522,7 @@ AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
     d->signInReply = reply;
     qCInfo(lcAuth) << "signing in to" << d->core->baseUrl.toDisplayString();
     AuthCall::post(d->authNam, WireFormat::login(d->core->profile, d->core->baseUrl, id, password),
-        this, [this, reply, id, operation](const HttpResult &result) {
+        d->callSettings(), this, [this, reply, id, operation](const HttpResult &result) {
             if (operation != d->operation)
                 return; // replaced meanwhile; its reply already ended Cancelled
             d->signInReply = nullptr;
@@ -655,8 +690,8 @@ AuthReply *AuthClient::signOut()
             return;
         }
         AuthCall::post(d->authNam,
-            WireFormat::logout(d->core->profile, d->core->baseUrl, accessToken, rt), this,
-            [this, finishLocally](const HttpResult &result) {
+            WireFormat::logout(d->core->profile, d->core->baseUrl, accessToken, rt),
+            d->callSettings(), this, [this, finishLocally](const HttpResult &result) {
                 AuthError error;
                 const bool ok = result.status >= 200 && result.status < 300;
                 // A token the server no longer knows is as signed out as can be.
@@ -721,7 +756,7 @@ AuthReply *AuthClient::registerAccount(
     body.insert(endpoint.fields.value(QStringLiteral("identity")), identity.trimmed());
     body.insert(endpoint.fields.value(QStringLiteral("password")), password);
     AuthCall::send(d->authNam, endpoint.method,
-        WireFormat::request(endpoint, d->core->baseUrl, body), this,
+        WireFormat::request(endpoint, d->core->baseUrl, body), d->callSettings(), this,
         [this, reply](const HttpResult &result) {
             if (result.succeeded()) {
                 const QJsonValue user
@@ -752,7 +787,7 @@ AuthReply *AuthClient::changePassword(const QString &currentPassword, const QStr
     const QJsonObject body { { endpoint.fields.value(QStringLiteral("current")), currentPassword },
         { endpoint.fields.value(QStringLiteral("new")), newPassword } };
     AuthCall::send(networkAccessManager(), endpoint.method,
-        WireFormat::request(endpoint, d->core->baseUrl, body), this,
+        WireFormat::request(endpoint, d->core->baseUrl, body), d->callSettings(), this,
         [this, reply](const HttpResult &result) {
             if (result.succeeded())
                 reply->finish();
@@ -773,7 +808,7 @@ void AuthClientPrivate::meExchange(
         return;
     }
     AuthCall::send(q->networkAccessManager(), verb,
-        WireFormat::jsonRequest(core->baseUrl, path, body), q,
+        WireFormat::jsonRequest(core->baseUrl, path, body), callSettings(), q,
         [this, reply](const HttpResult &result) {
             if (!result.succeeded()) {
                 reply->finish(

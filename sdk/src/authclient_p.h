@@ -4,6 +4,7 @@
 #include <latchkey/authorizednetworkaccessmanager.h>
 #include <latchkey/tokenstore.h>
 
+#include "authcall_p.h"
 #include "refreshcoordinator_p.h"
 #include "sessioncore_p.h"
 #include "storequeue_p.h"
@@ -31,6 +32,8 @@ public:
     TokenStore *ensureStore();
     // A reason to refuse before any network traffic (bad profile, insecure URL), else NoError.
     AuthError preflight() const;
+    // The timeout and TLS configuration of this client's auth exchanges.
+    AuthCall::Settings callSettings() const;
 
     void setState(AuthClient::State state);
     void setIdentity(const QString &identity);

@@ -4,6 +4,8 @@
 #include "authclient_p.h"
 #include "retryingreply_p.h"
 
+#include <QSslConfiguration>
+
 namespace Latchkey {
 
 AuthorizedNetworkAccessManager::AuthorizedNetworkAccessManager(AuthClient *client, QObject *parent)
@@ -30,6 +32,17 @@ QNetworkReply *AuthorizedNetworkAccessManager::createRequest(
         || request.hasRawHeader(QByteArrayLiteral("Authorization"))
         || request.hasRawHeader(m_session->profile.authorizationHeader())
         || !m_session->authorizes(request.url()) || m_session->isAuthEndpoint(request.url())) {
+        // Still the client's TLS for the API's origin, as RetryingReply gives it.
+        if (m_session && m_session->authorizes(request.url())
+            && request.url().scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0
+            && request.sslConfiguration() == QSslConfiguration::defaultConfiguration()) {
+            const QSslConfiguration tls = m_session->sslConfiguration();
+            if (!tls.isNull()) {
+                QNetworkRequest withTls = request;
+                withTls.setSslConfiguration(tls);
+                return QNetworkAccessManager::createRequest(op, withTls, outgoingData);
+            }
+        }
         return QNetworkAccessManager::createRequest(op, request, outgoingData);
     }
     // The request as QNetworkAccessManager::createRequest() keeps it for its own replies: the

@@ -18,7 +18,8 @@ class SystemReachability : public Reachability
 public:
     SystemReachability()
     {
-        if (!QNetworkInformation::loadBackendByFeatures(QNetworkInformation::Feature::Reachability)) {
+        if (!QNetworkInformation::loadBackendByFeatures(
+                QNetworkInformation::Feature::Reachability)) {
             qCDebug(lcAuth) << "no network information backend: reconnects follow the backoff";
             return;
         }

@@ -31,6 +31,7 @@ RefreshCoordinator::RefreshCoordinator(std::shared_ptr<SessionCore> core, QObjec
         if (m_core->isOffline())
             reconnectNow();
     });
+    connect(&m_overall, &DeadlineTimer::timeout, this, &RefreshCoordinator::overallTimeout);
     m_core->setRunner({ this, [this](RefreshReason reason, quint64 ticket) { run(reason, ticket); },
         [this] { cancel(); } });
 }
@@ -109,9 +110,15 @@ void RefreshCoordinator::onClockJumped(qint64 driftMs)
     m_core->startRefresh(RefreshReason::Resume);
 }
 
+void RefreshCoordinator::setAuthTimeout(std::chrono::milliseconds timeout)
+{
+    m_authTimeout = timeout > 0ms ? timeout : AuthCall::defaultTimeout;
+}
+
 void RefreshCoordinator::cancel()
 {
     m_retry.stop();
+    m_overall.stop();
     releaseShared();
     m_ticket = 0;
     if (m_call)
@@ -138,7 +145,38 @@ void RefreshCoordinator::run(RefreshReason reason, quint64 ticket)
     m_ticket = ticket;
     m_reason = reason;
     m_attempt = 0;
+    if (m_refreshTimeout > 0ms)
+        m_overall.start(m_refreshTimeout);
     attempt();
+}
+
+void RefreshCoordinator::overallTimeout()
+{
+    const quint64 ticket = m_ticket;
+    if (!ticket || !m_core->isCurrent(ticket))
+        return; // that refresh ended meanwhile
+    // Whatever it is waiting for (an answer, a backoff, another process's lock): abandoned, and
+    // a passing failure; the session is kept and the next request tries again.
+    AuthError error(AuthError::Kind::Network,
+        QStringLiteral("The refresh timed out after %1 ms (%2 attempts); the session is kept, "
+                       "try again")
+            .arg(m_refreshTimeout.count())
+            .arg(m_attempt));
+    error.setNetworkError(QNetworkReply::TimeoutError);
+    qCInfo(lcAuth) << "refresh abandoned:" << error.toString();
+    cancel(); // m_ticket = 0
+    endTransiently(ticket, error);
+}
+
+void RefreshCoordinator::endTransiently(quint64 ticket, const AuthError &error)
+{
+    // The session is kept; the waiters fail with the error; without a usable access token the
+    // session is offline and the next try to reach the server is scheduled.
+    m_ticket = 0;
+    m_overall.stop();
+    m_core->refreshFailed(ticket, error);
+    Q_EMIT failedTransiently(error);
+    scheduleReconnect(error);
 }
 
 void RefreshCoordinator::attempt()
@@ -200,10 +238,7 @@ void RefreshCoordinator::lockNotTaken(quint64 ticket, const QString &reason)
         return; // abandoned meanwhile; the change that did it answered its waiters
     const AuthError error(AuthError::Kind::Network,
         QStringLiteral("Not refreshed: %1; the session is kept, try again").arg(reason));
-    m_ticket = 0;
-    m_core->refreshFailed(ticket, error);
-    Q_EMIT failedTransiently(error);
-    scheduleReconnect(error);
+    endTransiently(ticket, error);
 }
 
 void RefreshCoordinator::releaseShared()
@@ -219,7 +254,8 @@ void RefreshCoordinator::send(const QByteArray &refreshToken)
     const quint64 ticket = m_ticket;
     m_call
         = AuthCall::post(m_nam, WireFormat::refresh(m_core->profile, m_core->baseUrl, refreshToken),
-            this, [this, ticket](const HttpResult &r) { onResult(r, ticket); });
+            { m_authTimeout, m_core->sslConfiguration() }, this,
+            [this, ticket](const HttpResult &r) { onResult(r, ticket); });
 }
 
 void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
@@ -276,10 +312,7 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
         Q_EMIT retrying(error, m_attempt, int(delay.count()));
         return;
     }
-    m_ticket = 0;
-    m_core->refreshFailed(ticket, error);
-    Q_EMIT failedTransiently(error);
-    scheduleReconnect(error);
+    endTransiently(ticket, error);
 }
 
 std::chrono::milliseconds RefreshCoordinator::backoff(int attempt, int retryAfterSeconds) const

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "authcall_p.h"
 #include "clock_p.h"
 #include "sessioncore_p.h"
 #include "sharedrefreshlock_p.h"
@@ -16,8 +17,6 @@ class QNetworkAccessManager;
 
 namespace Latchkey {
 
-class AuthCall;
-
 // Runs the one refresh in flight for a session, in the client's thread: calls the refresh
 // endpoint, retries passing failures with backoff and jitter, tells a rejection (the session is
 // over) from a blip (the session is kept), and schedules the next proactive refresh.
@@ -31,6 +30,15 @@ public:
     void setLeadTime(std::chrono::milliseconds lead) { m_lead = lead; }
     std::chrono::milliseconds leadTime() const { return m_lead; }
     void setRetry(int maxAttempts, std::chrono::milliseconds initialDelay);
+    // Each attempt's exchange: abandoned after this long without data (AuthCall). Also used by
+    // the client for its own exchanges. Zero or less: the default.
+    void setAuthTimeout(std::chrono::milliseconds timeout);
+    std::chrono::milliseconds authTimeout() const { return m_authTimeout; }
+    // One refresh with all its attempts, backoff and lock wait: past it, a passing failure
+    // (Network, TimeoutError). Zero or less: no bound beyond the attempts'.
+    void setRefreshTimeout(std::chrono::milliseconds timeout) { m_refreshTimeout = timeout; }
+    std::chrono::milliseconds refreshTimeout() const { return m_refreshTimeout; }
+    static constexpr std::chrono::milliseconds defaultRefreshTimeout { 120000 };
 
     // The lead time for a token of this lifetime: the setting, or min(60 s, 10 %).
     std::chrono::milliseconds effectiveLead(qint64 lifetimeMs) const;
@@ -76,11 +84,14 @@ private:
     void releaseShared();
     void lockNotTaken(quint64 ticket, const QString &reason);
     void onResult(const HttpResult &result, quint64 ticket);
+    void overallTimeout();
     void schedule(const TokenSet &tokens);
     std::chrono::milliseconds backoff(int attempt, int retryAfterSeconds) const;
     // Offline (a failed refresh left no usable token): try again later, with backoff, and at
     // once when the network comes back.
     void scheduleReconnect(const AuthError &error);
+    // Ends the refresh of \a ticket as a passing failure (the session kept).
+    void endTransiently(quint64 ticket, const AuthError &error);
     void reconnectNow();
     // The machine slept or the wall clock was set: the token may have expired meanwhile.
     void onClockJumped(qint64 driftMs);
@@ -91,6 +102,7 @@ private:
     DeadlineTimer m_retry;
     DeadlineTimer m_reconnect; // offline: the next try to reach the server
     int m_reconnects = 0; // since the session was last confirmed
+    DeadlineTimer m_overall; // the refresh timeout, from run()
     QPointer<AuthCall> m_call;
     RefreshReason m_reason = RefreshReason::Proactive;
     quint64 m_ticket = 0; // of the refresh this coordinator runs
@@ -98,6 +110,8 @@ private:
     int m_maxAttempts = 4;
     std::chrono::milliseconds m_initialDelay { 500 };
     std::chrono::milliseconds m_lead { -1 };
+    std::chrono::milliseconds m_authTimeout = AuthCall::defaultTimeout;
+    std::chrono::milliseconds m_refreshTimeout = defaultRefreshTimeout;
     SharedStore m_shared;
     SharedRefreshLock *m_lock;
     quint64 m_lockTicket = 0;

@@ -15,6 +15,11 @@ namespace {
 constexpr int lastQtAttribute = 64;
 static_assert(QNetworkRequest::Http2CleartextAllowedAttribute < lastQtAttribute);
 
+bool isHttps(const QUrl &url)
+{
+    return url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
+}
+
 // The statuses Qt's HTTP layer follows (QHttpNetworkReply::isHttpRedirect).
 bool isRedirectStatus(int status)
 {
@@ -81,6 +86,8 @@ RetryingReply::RetryingReply(std::shared_ptr<SessionCore> session, CreateFunctio
         = policy.isValid() ? QNetworkRequest::RedirectPolicy(policy.toInt()) : managerPolicy;
     m_redirectsLeft = request.maximumRedirectsAllowed();
     m_transferTimeout = request.transferTimeout();
+    // Cheap: a request without a configuration of its own shares the default's data.
+    m_clientTls = request.sslConfiguration() == QSslConfiguration::defaultConfiguration();
     start();
 }
 
@@ -157,6 +164,11 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
         if (!key.isEmpty())
             request.setRawHeader(header, key);
     }
+    if (m_clientTls && authorized && isHttps(m_currentUrl)) {
+        const QSslConfiguration tls = m_session->sslConfiguration();
+        if (!tls.isNull())
+            request.setSslConfiguration(tls);
+    }
     // Redirects are followed here, not by Qt, so the header never crosses to another origin.
     request.setAttribute(
         QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
@@ -202,7 +214,7 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
     // (loopback, or allowed by the app) skips them. The manager connected its own encrypted,
     // sslErrors and preSharedKeyAuthenticationRequired to this reply (postProcess), so
     // re-emitting them here is also what makes the manager's signals name this reply.
-    if (m_currentUrl.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0) {
+    if (isHttps(m_currentUrl)) {
         // Qt's https reply says so from the start, before any metadata.
         setAttribute(QNetworkRequest::ConnectionEncryptedAttribute,
             inner->attribute(QNetworkRequest::ConnectionEncryptedAttribute));
@@ -619,6 +631,7 @@ void RetryingReply::sslConfigurationImplementation(QSslConfiguration &configurat
 
 void RetryingReply::setSslConfigurationImplementation(const QSslConfiguration &configuration)
 {
+    m_clientTls = false; // the application's own, from now on
     m_original.setSslConfiguration(configuration);
     if (m_inner)
         m_inner->setSslConfiguration(configuration);

@@ -18,6 +18,8 @@ namespace Latchkey {
 //  - waits for the one refresh in flight when the token is stale before sending;
 //  - on a 401 to a request that carried a token: one refresh, one replay (body included);
 //  - follows redirects itself, so a token never travels to another origin;
+//  - gives each attempt to the API's origin the client's TLS configuration unless the request
+//    has one of its own;
 // then forwards the final attempt's metadata, data and error as its own.
 //
 // To the caller it behaves as Qt 6.4's own HTTP reply does (tests/auto/fidelity compares the
@@ -129,6 +131,9 @@ private:
     int m_transferTimeout = 0; // ms; 0: none
     QBasicTimer m_transferTimer; // runs while no attempt is in flight (waiting for a refresh)
     QList<QSslError> m_ignoredSslErrors;
+    // The request brought no SSL configuration of its own: attempts to the API's origin get
+    // the client's (SessionCore::sslConfiguration).
+    bool m_clientTls = false;
 };
 
 } // namespace Latchkey

@@ -73,6 +73,18 @@ bool SessionCore::freshLocked() const
         && Clock::instance()->nowMs() < m_freshUntilMs;
 }
 
+void SessionCore::setSslConfiguration(const QSslConfiguration &configuration)
+{
+    QMutexLocker lock(&m_mutex);
+    m_ssl = configuration;
+}
+
+QSslConfiguration SessionCore::sslConfiguration() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_ssl;
+}
+
 void SessionCore::setApiKey(const QByteArray &header, const QByteArray &key)
 {
     QMutexLocker lock(&m_mutex);

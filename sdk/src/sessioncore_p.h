@@ -9,6 +9,7 @@
 #include <QMutex>
 #include <QObject>
 #include <QPointer>
+#include <QSslConfiguration>
 #include <QUrl>
 
 #include <functional>
@@ -83,6 +84,11 @@ public:
 
     Snapshot snapshot() const;
     Phase phase() const;
+
+    // The TLS configuration of the client's own exchanges and of the requests to the API's
+    // origin that bring none of their own (a null one: Qt's default). Read by every manager.
+    void setSslConfiguration(const QSslConfiguration &configuration);
+    QSslConfiguration sslConfiguration() const;
 
     // API-key mode (service clients): the key goes, in its header, to the API origin whenever
     // there is no bearer session. Empty key: off.
@@ -200,6 +206,7 @@ private:
     bool m_allowInsecure = false;
     QByteArray m_apiKeyHeader;
     QByteArray m_apiKey;
+    QSslConfiguration m_ssl;
     qint64 m_freshUntilMs = std::numeric_limits<qint64>::max(); // on Clock::instance()
     QList<Pending> m_waiters;
     QList<Settle> m_settles;

@@ -8,6 +8,7 @@
 #include "httputil.h"
 #include "metrics.h"
 #include "oauth2endpoint.h"
+#include "requestgate.h"
 #include "securerandom.h"
 #include "serverlog.h"
 #include "testhooks.h"
@@ -16,6 +17,10 @@
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
 #include <QPointer>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QSslServer>
 #include <QTcpSocket>
 #include <QTimer>
 
@@ -68,22 +73,83 @@ bool AuthServer::start(QString *error)
         m_hooks = std::make_unique<TestHooks>(*m_faults, *m_auth);
     if (m_config.seedDemo && !DemoSeeder::seed(*m_auth, error))
         return false;
-    m_port = listen(m_config.listenAddress, m_config.port);
-    if (m_port == 0) {
-        *error = QStringLiteral("cannot listen on %1:%2")
-                     .arg(m_config.listenAddress.toString())
-                     .arg(m_config.port);
+    m_port = listenGated(error);
+    if (m_port == 0)
+        return false;
+    qCInfo(lcServer) << "dialect" << m_dialect->name() << "database" << path
+                     << (m_faults ? "test hooks ON" : "test hooks off")
+                     << (m_config.tls() ? "https" : "http");
+    return true;
+}
+
+namespace {
+bool loadTls(const ServerConfig &config, QSslConfiguration *tls, QString *error)
+{
+    const QList<QSslCertificate> chain
+        = QSslCertificate::fromPath(config.tlsCertificateFile, QSsl::Pem);
+    if (chain.isEmpty() || chain.first().isNull()) {
+        *error = QStringLiteral("--tls-cert %1: no PEM certificate could be read")
+                     .arg(config.tlsCertificateFile);
         return false;
     }
-    qCInfo(lcServer) << "dialect" << m_dialect->name() << "database" << path
-                     << (m_faults ? "test hooks ON" : "test hooks off");
+    QFile keyFile(config.tlsKeyFile);
+    if (!keyFile.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read --tls-key %1: %2")
+                     .arg(config.tlsKeyFile, keyFile.errorString());
+        return false;
+    }
+    const QByteArray pem = keyFile.readAll();
+    QSslKey key;
+    for (QSsl::KeyAlgorithm algorithm : { QSsl::Rsa, QSsl::Ec, QSsl::Dsa }) {
+        key = QSslKey(pem, algorithm, QSsl::Pem, QSsl::PrivateKey);
+        if (!key.isNull())
+            break;
+    }
+    if (key.isNull()) {
+        *error = QStringLiteral("--tls-key %1: no unencrypted PEM private key (RSA, EC or DSA) "
+                                "could be read")
+                     .arg(config.tlsKeyFile);
+        return false;
+    }
+    *tls = QSslConfiguration::defaultConfiguration();
+    tls->setLocalCertificateChain(chain);
+    tls->setPrivateKey(key);
+    tls->setPeerVerifyMode(QSslSocket::VerifyNone); // no client certificates
     return true;
+}
+} // namespace
+
+quint16 AuthServer::listenGated(QString *error)
+{
+    // Not QAbstractHttpServer::listen(): its QTcpServer/QSslServer hands connections straight
+    // to QHttpServer, which reads every body whole before anyone can look at its length.
+    QTcpServer *server = nullptr;
+    if (m_config.tls()) {
+        QSslConfiguration tls;
+        if (!loadTls(m_config, &tls, error))
+            return 0;
+        auto *sslServer = new GatedServer<QSslServer>(this, MaxBodyBytes);
+        sslServer->setSslConfiguration(tls);
+        server = sslServer;
+    } else {
+        server = new GatedServer<QTcpServer>(this, MaxBodyBytes);
+    }
+    if (!server->listen(m_config.listenAddress, m_config.port)) {
+        *error = QStringLiteral("cannot listen on %1:%2: %3")
+                     .arg(m_config.listenAddress.toString())
+                     .arg(m_config.port)
+                     .arg(server->errorString());
+        delete server;
+        return 0;
+    }
+    bind(server); // parented to this server
+    return server->serverPort();
 }
 
 QUrl AuthServer::baseUrl() const
 {
     QUrl url;
-    url.setScheme(QStringLiteral("http"));
+    url.setScheme(m_config.tls() ? QStringLiteral("https") : QStringLiteral("http"));
     const QHostAddress &address = m_config.listenAddress;
     const bool any = address == QHostAddress(QHostAddress::Any)
         || address == QHostAddress(QHostAddress::AnyIPv4)

@@ -16,8 +16,9 @@ class Metrics;
 class OAuth2Endpoint;
 class TestHooks;
 
-// The HTTP front of latchkey-server. Every request passes here: it is counted, size-checked,
-// then answered by /health, /metrics, the test hooks (with --test-hooks) or the dialect, else
+// The HTTP front of latchkey-server. Every request passes here: its head is checked before its
+// body is read (RequestGate: Content-Length over MaxBodyBytes is refused), it is counted, then
+// answered by /health, /metrics, the test hooks (with --test-hooks) or the dialect, else
 // 404. Subclasses QAbstractHttpServer rather than using QHttpServer's router so one place sees
 // every request and a response can be sent later (the latency hook) without blocking.
 //
@@ -51,6 +52,9 @@ protected:
 private:
     QHttpServerResponse respond(const QHttpServerRequest &request);
     bool loadSecret(QByteArray *secret, QString *error);
+    // Listens on the configured address (TLS with --tls-cert), every connection through a
+    // RequestGate. Returns the port, 0 on failure.
+    quint16 listenGated(QString *error);
 
     ServerConfig m_config;
     quint16 m_port = 0;

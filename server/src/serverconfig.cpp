@@ -84,9 +84,16 @@ bool ServerConfig::parse(const QStringList &arguments, QString *error, bool *exi
         QStringLiteral("Wire dialect: %1. Default latchkey.")
             .arg(Dialect::availableNames().join(QStringLiteral(", "))),
         QStringLiteral("NAME"));
+    const QCommandLineOption tlsCertOpt(QStringLiteral("tls-cert"),
+        QStringLiteral("Serve HTTPS with this PEM certificate (the server's first, then its "
+                       "chain). Needs --tls-key."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption tlsKeyOpt(QStringLiteral("tls-key"),
+        QStringLiteral("The PEM private key (RSA or EC, unencrypted) of --tls-cert."),
+        QStringLiteral("FILE"));
     parser.addOptions({ portOpt, listenOpt, dbOpt, accessOpt, refreshOpt, iterOpt, lockOpt,
         lockSecsOpt, lockWindowOpt, rateOpt, rateWindowOpt, oauthClientOpt, seedOpt, hooksOpt,
-        secretOpt, dialectOpt });
+        secretOpt, dialectOpt, tlsCertOpt, tlsKeyOpt });
 
     if (!parser.parse(arguments)) {
         *error = parser.errorText();
@@ -179,6 +186,16 @@ bool ServerConfig::parse(const QStringList &arguments, QString *error, bool *exi
     testHooks = parser.isSet(hooksOpt);
     if (parser.isSet(secretOpt))
         jwtSecretFile = parser.value(secretOpt);
+    if (parser.isSet(tlsCertOpt) != parser.isSet(tlsKeyOpt)) {
+        *error = QStringLiteral("--tls-cert and --tls-key go together");
+        return false;
+    }
+    tlsCertificateFile = parser.value(tlsCertOpt);
+    tlsKeyFile = parser.value(tlsKeyOpt);
+    if (parser.isSet(tlsCertOpt) && (tlsCertificateFile.isEmpty() || tlsKeyFile.isEmpty())) {
+        *error = QStringLiteral("--tls-cert and --tls-key need a file name");
+        return false;
+    }
     if (parser.isSet(dialectOpt)) {
         dialect = parser.value(dialectOpt);
         if (!Dialect::availableNames().contains(dialect)) {

@@ -24,6 +24,10 @@ struct ServerConfig
     bool testHooks = false;
     QString jwtSecretFile; // empty = secret kept in the database
     QString dialect = QStringLiteral("latchkey");
+    QString tlsCertificateFile; // PEM, the server's certificate first; with tlsKeyFile: https
+    QString tlsKeyFile; // PEM private key (RSA or EC) of that certificate
+
+    bool tls() const { return !tlsCertificateFile.isEmpty(); }
 
     static QString defaultDatabasePath();
 

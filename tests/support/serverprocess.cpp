@@ -5,6 +5,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QRegularExpression>
+#include <QSslConfiguration>
 #include <QTimer>
 
 #include <csignal>
@@ -13,11 +14,16 @@
 namespace LatchkeyTest {
 
 namespace {
-QByteArray blockingRequest(
-    const QUrl &url, const QByteArray &verb, const QByteArray &body, int *status)
+QByteArray blockingRequest(const QUrl &url, const QByteArray &verb, const QByteArray &body,
+    const QList<QSslCertificate> &caCertificates, int *status)
 {
     QNetworkAccessManager nam;
     QNetworkRequest req(url);
+    if (!caCertificates.isEmpty()) {
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.setCaCertificates(caCertificates);
+        req.setSslConfiguration(tls);
+    }
     req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     QNetworkReply *reply = verb == "GET" ? nam.get(req) : nam.post(req, body);
     QEventLoop loop;
@@ -53,13 +59,13 @@ bool ServerProcess::start(const QStringList &extraArgs)
 #endif
     QStringList args { QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--db"),
         QStringLiteral(":memory:"), QStringLiteral("--test-hooks") };
-    args << extraArgs;
+    args << m_tlsArgs << extraArgs;
     m_process.start(program, args);
     if (!m_process.waitForStarted(10000)) {
         m_error = QStringLiteral("cannot start %1: %2").arg(program, m_process.errorString());
         return false;
     }
-    static const QRegularExpression listening(QStringLiteral("^listening on (http://\\S+)"));
+    static const QRegularExpression listening(QStringLiteral("^listening on (https?://\\S+)"));
     while (m_process.state() == QProcess::Running) {
         if (!m_process.canReadLine() && !m_process.waitForReadyRead(30000))
             break;
@@ -77,6 +83,14 @@ bool ServerProcess::start(const QStringList &extraArgs)
     return false;
 }
 
+void ServerProcess::setTls(const QString &certificateFile, const QString &keyFile,
+    const QList<QSslCertificate> &caCertificates)
+{
+    m_tlsArgs
+        = { QStringLiteral("--tls-cert"), certificateFile, QStringLiteral("--tls-key"), keyFile };
+    m_caCertificates = caCertificates;
+}
+
 void ServerProcess::stop()
 {
     if (m_process.state() == QProcess::NotRunning)
@@ -91,14 +105,14 @@ void ServerProcess::stop()
 int ServerProcess::hook(const QString &path, const QByteArray &json)
 {
     int status = 0;
-    blockingRequest(m_baseUrl.resolved(QUrl(path)), "POST", json, &status);
+    blockingRequest(m_baseUrl.resolved(QUrl(path)), "POST", json, m_caCertificates, &status);
     return status;
 }
 
 double ServerProcess::metric(const QString &series)
 {
-    const QByteArray text
-        = blockingRequest(m_baseUrl.resolved(QUrl(QStringLiteral("/metrics"))), "GET", {}, nullptr);
+    const QByteArray text = blockingRequest(
+        m_baseUrl.resolved(QUrl(QStringLiteral("/metrics"))), "GET", {}, m_caCertificates, nullptr);
     const QByteArray prefix = series.toUtf8() + ' ';
     for (const QByteArray &line : text.split('\n')) {
         if (line.startsWith(prefix))

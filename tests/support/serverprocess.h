@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QProcess>
+#include <QSslCertificate>
 #include <QStringList>
 #include <QUrl>
 
@@ -19,6 +20,12 @@ public:
     bool start(const QStringList &extraArgs = {});
     void stop();
 
+    // From the next start() on: serves HTTPS with this PEM certificate and key (--tls-cert,
+    // --tls-key), so baseUrl() is https://127.0.0.1:PORT; hook() and metric() trust
+    // \a caCertificates (and only them).
+    void setTls(const QString &certificateFile, const QString &keyFile,
+        const QList<QSslCertificate> &caCertificates);
+
     QUrl baseUrl() const { return m_baseUrl; }
     QString errorString() const { return m_error; }
 
@@ -30,6 +37,8 @@ public:
 
 private:
     QProcess m_process;
+    QStringList m_tlsArgs;
+    QList<QSslCertificate> m_caCertificates;
     QUrl m_baseUrl;
     QString m_error;
 };

@@ -8,6 +8,7 @@
 #include <QDateTime>
 #include <QJsonObject>
 #include <QObject>
+#include <QSslConfiguration>
 #include <QUrl>
 
 #include <chrono>
@@ -78,6 +79,41 @@ public:
     /*! Plain http:// is refused for hosts other than loopback unless allowed here. */
     void setAllowInsecureHttp(bool allow);
     bool allowsInsecureHttp() const;
+
+    /*! The TLS configuration of this client: used for its own exchanges (sign-in, refresh,
+        sign-out, registration) and for every request to the API's origin (scheme, host, port of
+        the base URL) made through its managers that has no SSL configuration of its own, i.e.
+        whose QNetworkRequest::sslConfiguration() is still QSslConfiguration::
+        defaultConfiguration() (a request that brings its own keeps it; so does a redirect's
+        target on another origin, which gets Qt's default). A null configuration (the default)
+        changes nothing. To trust a private CA as well as the system's:
+        \code
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.setCaCertificates(QSslConfiguration::systemCaCertificates()
+                              + QSslCertificate::fromPath(u"company-ca.pem"_qs));
+        client->setSslConfiguration(tls);
+        \endcode
+        (Setting CA certificates turns off Qt's loading of the system's on demand, hence
+        systemCaCertificates().) Latchkey never ignores a TLS error. Set it before the first
+        exchange: each QNetworkAccessManager keeps the connection it made to a host, with the
+        TLS configuration it was made with, until it has been unused for about two minutes,
+        and sends later requests to that host over it whatever their own configuration. */
+    void setSslConfiguration(const QSslConfiguration &configuration);
+    QSslConfiguration sslConfiguration() const;
+
+    /*! How long an auth exchange (sign-in, each refresh attempt, sign-out, registration,
+        password change, profile) may go without any data moving before it is abandoned: it
+        then fails with Network, networkError() QNetworkReply::TimeoutError (a refresh attempt
+        is retried like any network failure). Default 30 s; zero or less restores it. */
+    void setAuthTimeout(std::chrono::milliseconds timeout);
+    std::chrono::milliseconds authTimeout() const;
+    /*! The longest one refresh may take in all: its attempts, the backoff between them and the
+        wait for another process's refresh lock. Past it the attempt in flight is abandoned and
+        the refresh fails without ending the session (Network, QNetworkReply::TimeoutError;
+        refreshFailed() is emitted, the requests that waited fail, the next request tries
+        again). Default 2 minutes; zero or less: no bound beyond the attempts' own. */
+    void setRefreshTimeout(std::chrono::milliseconds timeout);
+    std::chrono::milliseconds refreshTimeout() const;
 
     State state() const;
     bool isBusy() const;

@@ -24,7 +24,9 @@ class SessionCore;
     its session. When the session ends (rejected refresh, sign-out) waiting requests finish with
     QNetworkReply::AuthenticationRequiredError, and authError() tells why.
 
-    A request that sets its own Authorization header is passed through untouched.
+    A request that sets its own Authorization header is passed through untouched. Requests to
+    the origin without an SSL configuration of their own get the client's
+    (AuthClient::setSslConfiguration()).
 */
 class LATCHKEY_EXPORT AuthorizedNetworkAccessManager : public QNetworkAccessManager
 {

@@ -10,7 +10,7 @@
 #
 # Cases: walkthrough, bad_credentials, usage, http_error, dead_server, offline_logout,
 #        revoked_session, stdin_password, memory_store, profile_file, parallel_processes,
-#        refresh_blips, redirect_loop, keychain_unavailable
+#        refresh_blips, redirect_loop, keychain_unavailable, tls_ca_file
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,6 +31,8 @@ URL=
 GUEST=guest@latchkey.test
 GUEST_PASSWORD='Guest-2026!'
 SERVICE=Latchkey/latchkey-cli # organization/application of latchkey-cli: the keychain service
+SERVER_EXTRA=() # more latchkey-server arguments (--tls-cert, --tls-key)
+CURL_EXTRA=()   # more curl arguments (--cacert)
 
 cleanup() {
   stop_server
@@ -50,11 +52,12 @@ fail() {
 # start_server: a fresh server on a free port with an in-memory database; sets URL.
 start_server() {
   exec {server_fd}< <(exec "$SERVER" --port 0 --db :memory: --seed-demo --test-hooks \
-    --access-ttl 2 --pbkdf2-iterations 1000 2>>"$WORK/server.err")
+    --access-ttl 2 --pbkdf2-iterations 1000 ${SERVER_EXTRA[@]+"${SERVER_EXTRA[@]}"} \
+    2>>"$WORK/server.err")
   SERVER_PID=$!
   local line=
   read -r -t 60 -u "$server_fd" line || fail "latchkey-server printed no address"
-  [[ $line =~ ^listening\ on\ (http://[^[:space:]]+) ]] || fail "unexpected first line: $line"
+  [[ $line =~ ^listening\ on\ (https?://[^[:space:]]+) ]] || fail "unexpected first line: $line"
   URL=${BASH_REMATCH[1]%/}
   # Keep draining its stdout so that it never blocks on a full pipe.
   cat <&"$server_fd" >>"$WORK/server.out" &
@@ -72,8 +75,8 @@ stop_server() {
 
 hook() { # hook NAME JSON: a --test-hooks endpoint
   local status
-  status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/test/$1" \
-    -H 'Content-Type: application/json' -d "$2")
+  status=$(curl -s -o /dev/null -w '%{http_code}' ${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} \
+    -X POST "$URL/test/$1" -H 'Content-Type: application/json' -d "$2")
   [ "$status" = 204 ] || fail "hook $1 answered $status"
 }
 
@@ -364,8 +367,61 @@ JSON
   no_secrets_in_transcript
 }
 
+# make_certificates: in $WORK, made by openssl now: ca.pem (a private CA), server.pem/.key (for
+# 127.0.0.1, signed by that CA) and other-ca.pem (a CA that signed nothing here).
+make_certificates() {
+  local newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+  local ca_ext=(-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign)
+  (
+    cd "$WORK"
+    openssl req -x509 "${newkey[@]}" -days 2 -keyout ca.key -out ca.pem \
+      -subj '/CN=Latchkey CLI Test CA' "${ca_ext[@]}"
+    openssl req -x509 "${newkey[@]}" -days 2 -keyout other-ca.key -out other-ca.pem \
+      -subj '/CN=Another CA' "${ca_ext[@]}"
+    openssl req "${newkey[@]}" -keyout server.key -out server.csr -subj '/CN=127.0.0.1'
+    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile server.ext -out server.pem
+  ) >"$WORK/openssl.log" 2>&1 || fail "openssl could not make the certificates: $(cat "$WORK/openssl.log")"
+}
+
+# A server behind a private CA: refused until --ca-file names that CA, then every command works
+# over HTTPS (sign-in, restore, refresh, sign-out); a bad --ca-file is a usage error.
+case_tls_ca_file() {
+  make_certificates
+  SERVER_EXTRA=(--tls-cert "$WORK/server.pem" --tls-key "$WORK/server.key")
+  CURL_EXTRA=(--cacert "$WORK/ca.pem")
+  start_server
+  [[ $URL == https://127.0.0.1:* ]] || fail "expected an https URL, got $URL"
+  LATCHKEY_PASSWORD=$GUEST_PASSWORD expect 3 login "$GUEST" # the system's CAs only
+  err_has 'Network'
+  err_has 'SSL'
+  expect_no_keychain_entry
+  LATCHKEY_PASSWORD=$GUEST_PASSWORD expect 0 --ca-file "$WORK/ca.pem" login "$GUEST"
+  expect_keychain_entry
+  expect 0 --ca-file "$WORK/ca.pem" get /api/bookings
+  out_has '"bookings"'
+  hook expire-access-tokens '{}'
+  expect 0 --ca-file "$WORK/ca.pem" get /api/user/profile # restored and refreshed over HTTPS
+  out_has "$GUEST"
+  expect 3 get /api/bookings # without it: refused, the session kept
+  err_has 'SSL'
+  expect 3 --ca-file "$WORK/other-ca.pem" get /api/bookings # another CA: refused too
+  err_has 'SSL'
+  expect_keychain_entry
+  expect 64 --ca-file "$WORK/no-such-ca.pem" status
+  err_has 'no-such-ca.pem'
+  printf 'not a certificate\n' >"$WORK/garbage.pem"
+  expect 64 --ca-file "$WORK/garbage.pem" status
+  err_has 'garbage.pem'
+  expect 0 --ca-file "$WORK/ca.pem" logout
+  expect_no_keychain_entry
+  no_secrets_in_transcript
+}
+
 command -v curl >/dev/null || fail "curl is missing (scripts/deps.sh installs it)"
 command -v secret-tool >/dev/null || fail "secret-tool is missing (scripts/deps.sh installs it)"
+command -v openssl >/dev/null || fail "openssl is missing (scripts/deps.sh installs it)"
 [ -x "$CLI" ] || fail "not executable: $CLI"
 [ -x "$SERVER" ] || fail "not executable: $SERVER"
 declare -F "case_$CASE" >/dev/null || fail "unknown case $CASE"
