@@ -153,6 +153,15 @@ int parseRetryAfter(const QByteArray &header)
     return -1;
 }
 
+// Whether a token can be sent in a header as it came: Qt 6.4 writes a raw header value
+// unchecked, so a CR or LF in a token would end the Authorization (or Cookie) header and start
+// one of the server's choosing.
+bool fitsInAHeader(const QByteArray &token)
+{
+    return std::none_of(
+        token.begin(), token.end(), [](char c) { return uchar(c) < 0x20 || uchar(c) == 0x7f; });
+}
+
 // An announced lifetime in seconds (from \a source) as milliseconds within TokenLifetime, or -1
 // when it is no positive finite number. Says in \a note what was clamped or ignored.
 qint64 lifetimeMs(double seconds, const QString &source, QString *note)
@@ -318,6 +327,13 @@ bool parseTokens(
         return false;
     }
     tokens->access = access.toString().toUtf8();
+    if (!fitsInAHeader(tokens->access)) {
+        *error = AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("the access token at \"%1\" holds control characters")
+                .arg(profile.accessTokenPointer()),
+            result.status);
+        return false;
+    }
 
     const ServerProfile::TokenLocation rt = profile.refreshTokenLocation();
     if (rt.in == ServerProfile::Carrier::Body) {
@@ -335,6 +351,12 @@ bool parseTokens(
             if (QString::fromUtf8(cookie.name()) == rt.name && !cookie.value().isEmpty())
                 tokens->refresh = cookie.value();
         }
+    }
+
+    if (!fitsInAHeader(tokens->refresh)) {
+        *error = AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("the refresh token holds control characters"), result.status);
+        return false;
     }
 
     if (const auto claims = JwtClaims::decode(tokens->access))

@@ -1,4 +1,5 @@
 #include <latchkey/authclient.h>
+#include <latchkey/authorizednetworkaccessmanager.h>
 #include <latchkey/memorytokenstore.h>
 
 #include "scriptedserver.h"
@@ -13,13 +14,16 @@ using namespace Latchkey;
 using namespace LatchkeyTest;
 using namespace std::chrono_literals;
 
-// What a server's answer cannot do to the client, however it is written.
+// What a server's answer cannot do to the client, however it is written. Each case was found
+// by the fuzz targets in tests/fuzz (scripts/fuzz.sh).
 
 namespace {
 
 constexpr int maxWait = std::numeric_limits<int>::max();
 const QString ada = QStringLiteral("ada@example.com");
 const QString loginPath = QStringLiteral("/api/auth/login");
+const QString refreshPath = QStringLiteral("/api/auth/refresh");
+const QString bookingsPath = QStringLiteral("/api/bookings");
 
 std::unique_ptr<AuthClient> makeClient(const QString &profile, const QUrl &baseUrl)
 {
@@ -124,6 +128,87 @@ private Q_SLOTS:
             qPrintable(QStringLiteral("Retry-After: %1 read as %2 s")
                            .arg(QString::fromLatin1(header))
                            .arg(error.retryAfter())));
+    }
+
+    // Qt 6.4 writes a header value as it is given: a token holding a CR or LF, sent back as a
+    // bearer or a cookie, would end that header and start one of the server's choosing. Such
+    // a sign-in answer is a Protocol error and signs nobody in.
+    void tokenThatWouldSplitAHeaderIsRefused_data()
+    {
+        QTest::addColumn<QString>("profile");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QByteArray>("setCookie");
+        QTest::newRow("access token with CR LF")
+            << QStringLiteral("latchkey")
+            << QByteArray(R"({"access_token":"at\r\nX-Injected: yes","refresh_token":"rt"})")
+            << QByteArray();
+        QTest::newRow("refresh token with LF")
+            << QStringLiteral("latchkey")
+            << QByteArray(R"({"access_token":"at","refresh_token":"rt\nX-Injected: yes"})")
+            << QByteArray();
+        QTest::newRow("refresh token with NUL")
+            << QStringLiteral("latchkey")
+            << QByteArray(R"({"access_token":"at","refresh_token":"rt\u0000"})") << QByteArray();
+        QTest::newRow("cookie with a control character")
+            << QStringLiteral("innhotel") << QByteArray(R"({"accessToken":"at"})")
+            << QByteArray("refreshToken=rt\x01x; path=/; httponly");
+    }
+
+    void tokenThatWouldSplitAHeaderIsRefused()
+    {
+        QFETCH(QString, profile);
+        QFETCH(QByteArray, body);
+        QFETCH(QByteArray, setCookie);
+        ScriptedServer server;
+        server.on(loginPath, [&](const QHttpServerRequest &) {
+            QHttpServerResponse response = ScriptedServer::json(body);
+            if (!setCookie.isEmpty())
+                response.addHeader(QByteArrayLiteral("Set-Cookie"), setCookie);
+            return response;
+        });
+        QVERIFY(server.listen());
+        auto client = makeClient(profile, server.baseUrl());
+        const AuthError error = await(client->signIn(ada, QStringLiteral("pw")));
+        QCOMPARE(error.kind(), AuthError::Kind::Protocol);
+        QVERIFY2(error.message().contains(QLatin1String("control characters")),
+            qPrintable(error.toString()));
+        QVERIFY(!error.message().contains(QLatin1String("X-Injected"))); // no value in a message
+        QCOMPARE(client->state(), AuthClient::State::SignedOut);
+    }
+
+    // The same in a refresh answer: refused (Protocol, not retried), the session keeps the
+    // tokens it had, and no request ever carries a header the server slipped in.
+    void refreshedTokenThatWouldSplitAHeaderIsRefused()
+    {
+        ScriptedServer server;
+        int injected = 0;
+        server.on(loginPath, [](const QHttpServerRequest &) {
+            return ScriptedServer::json(R"({"access_token":"at1","refresh_token":"rt1"})");
+        });
+        server.on(refreshPath, [](const QHttpServerRequest &) {
+            return ScriptedServer::json(
+                R"({"access_token":"at2\r\nX-Injected: yes","refresh_token":"rt2"})");
+        });
+        server.on(bookingsPath, [&](const QHttpServerRequest &request) {
+            if (!request.value(QByteArrayLiteral("X-Injected")).isEmpty())
+                ++injected;
+            return ScriptedServer::json(R"({"message":"expired"})", 401);
+        });
+        QVERIFY(server.listen());
+        auto client = makeClient(QStringLiteral("latchkey"), server.baseUrl());
+        QVERIFY(!await(client->signIn(ada, QStringLiteral("pw"))).isError());
+
+        QNetworkReply *reply
+            = client->networkAccessManager()->get(QNetworkRequest(server.url(bookingsPath)));
+        QVERIFY(awaitAll({ reply }));
+        const AuthError error = AuthorizedNetworkAccessManager::authError(reply);
+        delete reply;
+        QCOMPARE(error.kind(), AuthError::Kind::Protocol);
+        QCOMPARE(server.count(refreshPath), 1);
+        QCOMPARE(injected, 0);
+        QCOMPARE(client->state(), AuthClient::State::SignedIn);
+        QVERIFY(!await(client->flush()).isError());
+        QCOMPARE(storedRefreshToken(client.get(), ada), QByteArray("rt1"));
     }
 };
 
