@@ -19,6 +19,8 @@ PACKAGES=(
   curl
   # headless GUI, screenshots
   xvfb xauth
+  # fuzz targets (tests/fuzz, scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # benchmarks (tests/bench): instruction counts, heap profiles, the storm plot
   valgrind heaptrack jq gnuplot-nox
 )
