@@ -21,6 +21,8 @@ PACKAGES=(
   openssl
   # headless GUI, screenshots
   xvfb xauth
+  # fuzz targets (tests/fuzz, scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # benchmarks (tests/bench): instruction counts, heap profiles, the storm plot
   valgrind heaptrack jq gnuplot-nox
 )

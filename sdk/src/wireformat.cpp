@@ -7,10 +7,13 @@
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLocale>
 #include <QUrlQuery>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 
 namespace Latchkey::WireFormat {
 
@@ -105,19 +108,58 @@ QString firstString(const QJsonValue &doc, const QStringList &pointers)
     return QString();
 }
 
+// A wait a server asks for, as AuthError::retryAfter() holds it: from 0 to INT_MAX seconds
+// (in double: a server may ask for centuries, or send 1e300).
+int boundedRetryAfter(double seconds)
+{
+    return int(std::clamp(seconds, 0.0, double(std::numeric_limits<int>::max())));
+}
+
+// An HTTP-date (RFC 9110 §5.6.7) in any of its three forms, e.g. "Wed, 21 Oct 2037 07:28:00
+// GMT": Qt::RFC2822Date does not read its "GMT", and Qt 6.4's own HTTP-date parser (behind
+// QNetworkRequest's date headers) reads past the end of a value whose first comma ends it.
+QDateTime httpDate(const QByteArray &header)
+{
+    const QLocale c = QLocale::c();
+    const QString text = QString::fromLatin1(header).simplified();
+    QDateTime when = c.toDateTime(text, QStringLiteral("ddd, dd MMM yyyy hh:mm:ss t"));
+    if (!when.isValid()) {
+        // Obsolete RFC 850, "Sunday, 06-Nov-94 08:49:37 GMT": the weekday skipped (as Qt's own
+        // parser does), the two-digit year (19yy to QLocale) the latest not 50 years ahead.
+        when = c.toDateTime(
+            text.section(QStringLiteral(", "), 1), QStringLiteral("dd-MMM-yy hh:mm:ss t"));
+        if (when.isValid() && when.addYears(100) <= QDateTime::currentDateTimeUtc().addYears(50))
+            when = when.addYears(100);
+    }
+    if (!when.isValid()) // obsolete asctime, in UTC
+        when = c.toDateTime(
+            text + QStringLiteral(" GMT"), QStringLiteral("ddd MMM d hh:mm:ss yyyy t"));
+    return when;
+}
+
 int parseRetryAfter(const QByteArray &header)
 {
     if (header.isEmpty())
         return -1;
     bool ok = false;
-    const int seconds = header.trimmed().toInt(&ok);
+    const qlonglong seconds = header.trimmed().toLongLong(&ok);
     if (ok)
-        return qMax(0, seconds);
-    const QDateTime when
-        = QDateTime::fromString(QString::fromLatin1(header.trimmed()), Qt::RFC2822Date);
+        return boundedRetryAfter(double(seconds));
+    QDateTime when = httpDate(header);
+    if (!when.isValid())
+        when = QDateTime::fromString(QString::fromLatin1(header.trimmed()), Qt::RFC2822Date);
     if (when.isValid())
-        return int(qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(when)));
+        return boundedRetryAfter(double(QDateTime::currentDateTimeUtc().secsTo(when)));
     return -1;
+}
+
+// Whether a token can be sent in a header as it came: Qt 6.4 writes a raw header value
+// unchecked, so a CR or LF in a token would end the Authorization (or Cookie) header and start
+// one of the server's choosing.
+bool fitsInAHeader(const QByteArray &token)
+{
+    return std::none_of(
+        token.begin(), token.end(), [](char c) { return uchar(c) < 0x20 || uchar(c) == 0x7f; });
 }
 
 // An announced lifetime in seconds (from \a source) as milliseconds within TokenLifetime, or -1
@@ -285,6 +327,13 @@ bool parseTokens(
         return false;
     }
     tokens->access = access.toString().toUtf8();
+    if (!fitsInAHeader(tokens->access)) {
+        *error = AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("the access token at \"%1\" holds control characters")
+                .arg(profile.accessTokenPointer()),
+            result.status);
+        return false;
+    }
 
     const ServerProfile::TokenLocation rt = profile.refreshTokenLocation();
     if (rt.in == ServerProfile::Carrier::Body) {
@@ -302,6 +351,12 @@ bool parseTokens(
             if (QString::fromUtf8(cookie.name()) == rt.name && !cookie.value().isEmpty())
                 tokens->refresh = cookie.value();
         }
+    }
+
+    if (!fitsInAHeader(tokens->refresh)) {
+        *error = AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("the refresh token holds control characters"), result.status);
+        return false;
     }
 
     if (const auto claims = JwtClaims::decode(tokens->access))
@@ -389,7 +444,7 @@ AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Excha
     if (retryAfter < 0) {
         const QJsonValue v = JsonPointer::resolve(root, profile.retryAfterPointer());
         if (v.isDouble())
-            retryAfter = int(v.toDouble());
+            retryAfter = boundedRetryAfter(v.toDouble());
     }
 
     if (status == 429)
