@@ -518,6 +518,7 @@ AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
     d->coordinator->stop();
     d->core->supersede(
         AuthError(AuthError::Kind::Cancelled, QStringLiteral("Replaced by a new sign-in")));
+    d->clearDetails(); // nothing of the previous user stays on show for the next one
     d->setState(State::SigningIn);
     d->signInReply = reply;
     qCInfo(lcAuth) << "signing in to" << d->core->baseUrl.toDisplayString();
@@ -587,6 +588,7 @@ AuthReply *AuthClient::restore(const QString &identity)
     d->ensureStore();
     d->coordinator->stop();
     d->core->beginRestore(); // requests made from now on wait for the outcome
+    d->clearDetails(); // who it is comes from the store, then from the server
     d->restoreIdentity = wanted;
     d->restoreReplies = { reply };
     d->setState(State::Restoring);
@@ -661,37 +663,42 @@ AuthReply *AuthClient::signOut()
 {
     auto *reply = new AuthReply(this);
     d->supersedePending(QStringLiteral("Replaced by a sign-out"));
+    const quint64 operation = d->operation; // a later sign-in or restore makes this one stale
     d->ensureStore();
     d->setState(State::SigningOut);
     QPointer<AuthClient> guard(this);
 
-    // The stored session is wiped first (queued before any later restore's read or sign-in's
-    // write, so neither can meet it), then the server is asked to revoke it; the reply ends
-    // once both are done, whatever the server says.
+    // The session ends here and now: no refresh runs on, every waiting request fails with
+    // NotSignedIn, and requests made from now on carry no token.
+    const QString identity = d->identity;
+    const QByteArray refreshToken = d->core->refreshToken();
+    const SessionCore::Snapshot snap = d->core->snapshot();
+    const QByteArray accessToken
+        = snap.active && !snap.mustRefresh ? snap.accessToken : QByteArray();
+    d->coordinator->stop();
+    d->core->end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Signed out")));
+
+    // The stored session is wiped before the server is asked (queued before any later restore's
+    // read or sign-in's write, so neither can meet it or lose its own); the reply ends once both
+    // are done, whatever the server says. A sign-in or restore made meanwhile is left alone.
     auto storeError = std::make_shared<AuthError>();
-    auto finishLocally = [this, guard, reply, storeError](const AuthError &serverError) {
-        d->storeQueue->whenIdle([this, guard, reply, storeError, serverError] {
+    auto finishLocally = [this, guard, reply, storeError, operation](const AuthError &serverError) {
+        d->storeQueue->whenIdle([this, guard, reply, storeError, serverError, operation] {
             if (!guard)
                 return;
-            d->clearDetails();
-            d->setIdentity(QString()); // signed out on purpose: forget who (an expiry keeps it)
-            d->setState(State::SignedOut);
-            Q_EMIT signedOut();
+            if (operation == d->operation) {
+                d->clearDetails();
+                d->setIdentity(QString()); // signed out on purpose: forget who (expiry keeps it)
+                d->setState(State::SignedOut);
+                Q_EMIT signedOut();
+            }
             reply->finish(serverError.isError() ? serverError : *storeError);
         });
     };
-    auto revoke = [this, finishLocally, storeError](
-                      const QString &id, const QByteArray &rt, const QByteArray &accessToken) {
-        d->coordinator->stop();
-        d->core->end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Signed out")));
-        d->wipe(id, [storeError](const AuthError &error) { *storeError = error; });
-        if (d->core->profile.logout().path.isEmpty() || (rt.isEmpty() && accessToken.isEmpty())) {
-            finishLocally(AuthError());
-            return;
-        }
+    auto logout = [this, finishLocally](const QByteArray &rt, const QByteArray &bearer) {
         AuthCall::post(d->authNam,
-            WireFormat::logout(d->core->profile, d->core->baseUrl, accessToken, rt),
-            d->callSettings(), this, [this, finishLocally](const HttpResult &result) {
+            WireFormat::logout(d->core->profile, d->core->baseUrl, bearer, rt), d->callSettings(),
+            this, [this, finishLocally](const HttpResult &result) {
                 AuthError error;
                 const bool ok = result.status >= 200 && result.status < 300;
                 // A token the server no longer knows is as signed out as can be.
@@ -704,35 +711,41 @@ AuthReply *AuthClient::signOut()
                 finishLocally(error);
             });
     };
-    // A server that wants a valid bearer at sign-out (InnHotel) gets a fresh one first: in a new
-    // process, or after the token expired, that means one refresh.
-    auto withBearer = [this, revoke](const QString &id, const QByteArray &rt) {
-        const SessionCore::Snapshot snap = d->core->snapshot();
-        const bool fresh = snap.active && !snap.accessToken.isEmpty() && !snap.mustRefresh;
-        if (!d->core->profile.logout().bearer || rt.isEmpty() || fresh) {
-            revoke(id, rt, snap.active ? snap.accessToken : QByteArray());
+    auto revoke = [this, finishLocally, logout, storeError](
+                      const QString &id, const QByteArray &rt, const QByteArray &bearer) {
+        d->wipe(id, [storeError](const AuthError &error) { *storeError = error; });
+        if (d->core->profile.logout().path.isEmpty() || (rt.isEmpty() && bearer.isEmpty())) {
+            finishLocally(AuthError());
             return;
         }
-        if (d->core->phase() != SessionCore::Phase::Active) {
-            d->core->beginRestore();
-            d->core->restoreFound(rt);
+        if (!d->core->profile.logout().bearer || rt.isEmpty() || !bearer.isEmpty()) {
+            logout(rt, bearer);
+            return;
         }
-        d->core->whenRefreshed(d->core->snapshot().generation, Latchkey::RefreshReason::Freshness,
-            this, [this, revoke, id, rt](const SessionCore::Outcome &outcome) {
-                const QByteArray rotated = d->core->refreshToken();
-                revoke(id, rotated.isEmpty() ? rt : rotated,
-                    outcome.ok ? outcome.accessToken : QByteArray());
+        // A server that wants a valid bearer at sign-out (InnHotel) gets a fresh one, from an
+        // exchange of the sign-out's own: the ended session is not brought back to life for it,
+        // nothing of it is stored, and no request can take its token.
+        AuthCall::post(d->authNam, WireFormat::refresh(d->core->profile, d->core->baseUrl, rt),
+            d->callSettings(), this, [this, logout, rt](const HttpResult &result) {
+                const WireFormat::RefreshVerdict verdict
+                    = WireFormat::classifyRefresh(d->core->profile, result);
+                if (verdict.outcome != WireFormat::RefreshOutcome::Tokens) {
+                    logout(rt, QByteArray());
+                    return;
+                }
+                const QByteArray rotated = verdict.tokens.refresh;
+                logout(rotated.isEmpty() ? rt : rotated, verdict.tokens.access);
             });
     };
 
-    if (const QByteArray rt = d->core->refreshToken(); !rt.isEmpty()) {
-        withBearer(d->identity, rt);
+    if (!refreshToken.isEmpty() || !accessToken.isEmpty()) {
+        revoke(identity, refreshToken, accessToken);
         return reply;
     }
     // Not restored in this process: revoke what the store holds (and wipe it, whatever it says).
-    d->readStoredSession(d->identity,
-        [withBearer](const QString &id, const QByteArray &refreshToken, const AuthError &) {
-            withBearer(id, refreshToken);
+    d->readStoredSession(
+        identity, [revoke](const QString &id, const QByteArray &rt, const AuthError &) {
+            revoke(id, rt, QByteArray());
         });
     return reply;
 }

@@ -2,6 +2,7 @@
 
 #include "logging_p.h"
 
+#include <QCoreApplication>
 #include <QNetworkInformation>
 
 #include <atomic>
@@ -16,7 +17,9 @@ std::atomic<Reachability *> installed { nullptr };
 class SystemReachability : public Reachability
 {
 public:
-    SystemReachability()
+    // In the application's thread, whichever thread asks first: the backend and this object
+    // must outlive any worker thread a client was made in.
+    void load()
     {
         if (!QNetworkInformation::loadBackendByFeatures(
                 QNetworkInformation::Feature::Reachability)) {
@@ -49,8 +52,16 @@ Reachability *Reachability::instance()
 {
     if (Reachability *reachability = installed.load())
         return reachability;
-    // Made by the first client that asks, in its thread, and kept for the life of the process.
-    static SystemReachability *const system = new SystemReachability;
+    // Made by the first client that asks, moved to the application's thread and loaded there,
+    // and kept for the life of the process.
+    static SystemReachability *const system = [] {
+        auto *r = new SystemReachability;
+        if (QCoreApplication *app = QCoreApplication::instance())
+            r->moveToThread(app->thread());
+        QMetaObject::invokeMethod(
+            r, [r] { r->load(); }, Qt::QueuedConnection);
+        return r;
+    }();
     return system;
 }
 

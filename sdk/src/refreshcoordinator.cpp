@@ -50,8 +50,8 @@ void RefreshCoordinator::setRetry(int maxAttempts, std::chrono::milliseconds ini
 
 std::chrono::milliseconds RefreshCoordinator::effectiveLead(qint64 lifetimeMs) const
 {
-    if (m_lead >= 0ms)
-        return m_lead;
+    if (m_lead >= 0ms) // never so long that the token is refreshed as soon as it arrives
+        return std::min(m_lead, std::chrono::milliseconds(lifetimeMs / 2));
     return std::min<std::chrono::milliseconds>(60s, std::chrono::milliseconds(lifetimeMs / 10));
 }
 
@@ -79,9 +79,9 @@ void RefreshCoordinator::stop()
 
 void RefreshCoordinator::scheduleReconnect(const AuthError &error)
 {
-    if (!m_core->isOffline())
-        return; // the access token still works: the next request or the timer tries again
-    // Like the retries, but slower and without end: 2 s, 4 s, … up to 5 min, with jitter.
+    // Like the retries, but slower and without end: 2 s, 4 s, … up to 5 min, with jitter. While
+    // the access token still works, the proactive timer tries again (never past the token's
+    // freshness, where requests start asking); offline, the reconnect timer.
     const qint64 step = std::min<qint64>(
         reconnectDelay.count() << std::min(m_reconnects, 16), maxReconnectDelay.count());
     const qint64 jittered
@@ -90,6 +90,11 @@ void RefreshCoordinator::scheduleReconnect(const AuthError &error)
         = error.retryAfter() > 0 ? std::min<qint64>(error.retryAfter() * 1000LL, 300000) : 0;
     ++m_reconnects;
     const qint64 delay = std::max(jittered, serverAsked);
+    if (!m_core->isOffline()) {
+        qCInfo(lcAuth) << "proactive refresh failed: next try in" << delay << "ms";
+        m_proactive.start(std::chrono::milliseconds(delay));
+        return;
+    }
     qCInfo(lcAuth) << "offline: next try to reach the server in" << delay << "ms";
     m_reconnect.start(std::chrono::milliseconds(delay));
 }
@@ -272,8 +277,15 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
         qCInfo(lcAuth) << "refreshed, access token" << redacted(tokens.access) << "lifetime ms"
                        << tokens.lifetimeMs
                        << (tokens.refresh.isEmpty() ? "(refresh token kept)" : "(rotated)");
-        // The client queues the rotated token's write before the waiters (and flush()) are
-        // answered, so whoever waits for the store to be idle waits for this write too.
+        // The session has the new tokens first (a slot of the signal that signs out revokes
+        // the rotated token, not the spent one); then the client queues the rotated token's
+        // write, still before the waiters and flush() are answered (they are queued calls).
+        m_ticket = 0;
+        m_overall.stop();
+        m_reconnect.stop();
+        m_reconnects = 0;
+        m_core->refreshSucceeded(ticket, tokens, freshnessMargin(tokens.lifetimeMs));
+        schedule(tokens);
         Q_EMIT refreshed(tokens, m_reason);
         if (m_shared.whenPersisted && m_lock->isBusy()) {
             // Held until the rotated token is in the store, for the next process to read;
@@ -285,11 +297,6 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
                     self->releaseShared();
             });
         }
-        m_ticket = 0;
-        m_reconnect.stop();
-        m_reconnects = 0;
-        m_core->refreshSucceeded(ticket, tokens, freshnessMargin(tokens.lifetimeMs));
-        schedule(tokens);
         return;
     }
 

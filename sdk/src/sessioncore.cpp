@@ -148,6 +148,7 @@ void SessionCore::change(QMutexLocker<QMutex> &lock, const Change &c)
     }
     if (c.to == Phase::SignedOut)
         m_endReason = c.error;
+    m_nothingRestored = c.waiters == WaiterFate::Anonymous;
     if (c.to != Phase::Active || c.waiters == WaiterFate::Token)
         m_offline = false; // a new phase, or an answer from the server
     ++m_generation; // no request sent before this change can take its token into the next phase
@@ -160,7 +161,7 @@ void SessionCore::change(QMutexLocker<QMutex> &lock, const Change &c)
     if (c.waiters != WaiterFate::Keep)
         waiters.swap(m_waiters);
     QList<Settle> settles;
-    if (!m_refreshing)
+    if (!m_refreshing && m_phase != Phase::Restoring && !c.refreshFollows)
         settles.swap(m_settles);
     Outcome outcome;
     switch (c.waiters) {
@@ -214,6 +215,14 @@ void SessionCore::whenRefreshed(
     quint64 seenGeneration, RefreshReason reason, QObject *context, Waiter waiter)
 {
     QMutexLocker lock(&m_mutex);
+    if (m_phase == Phase::SignedOut && m_nothingRestored) {
+        // Made while a restore ran that found nothing: out without a token, as for anybody.
+        Outcome anonymous;
+        anonymous.ok = true;
+        anonymous.generation = m_generation;
+        dispatch(context, std::move(waiter), anonymous);
+        return;
+    }
     if (m_phase == Phase::SignedOut || !m_runner.context) {
         dispatch(context, std::move(waiter), currentOutcomeLocked());
         return;
@@ -240,7 +249,8 @@ void SessionCore::whenRefreshed(
 void SessionCore::whenSettled(QObject *context, std::function<void()> done)
 {
     QMutexLocker lock(&m_mutex);
-    if (!m_refreshing) {
+    // A restore counts as a refresh on its way: its first refresh rotates the stored token.
+    if (!m_refreshing && m_phase != Phase::Restoring) {
         QMetaObject::invokeMethod(context, std::move(done), Qt::QueuedConnection);
         return;
     }
@@ -370,7 +380,7 @@ void SessionCore::restoreFound(const QByteArray &refreshToken)
         return;
     m_refresh = refreshToken;
     // The waiters stay: the first refresh answers them.
-    change(lock, { Phase::Active, WaiterFate::Keep, AuthError(), false, false });
+    change(lock, { Phase::Active, WaiterFate::Keep, AuthError(), false, false, true });
 }
 
 void SessionCore::restoreFoundNothing()

@@ -177,6 +177,7 @@ private:
         AuthError error; // for Fail, and what a request that meets the end later learns
         bool refreshOver; // the refresh in flight (if any) is done or abandoned
         bool cancelRefresh; // ... and must be stopped on the wire
+        bool refreshFollows = false; // a refresh starts right after (whenSettled keeps waiting)
     };
     // The one transition function. Called with m_mutex held through \a lock; unlocks it to
     // answer waiters and to cancel the refresh, never calling out under the lock.
@@ -201,6 +202,7 @@ private:
     quint64 m_ticket = 0; // of the refresh in flight (or the last one)
     bool m_refreshing = false;
     bool m_offline = false;
+    bool m_nothingRestored = false; // signed out because a restore found nothing
     AuthError m_offlineError;
     AuthError m_endReason { AuthError::Kind::NotSignedIn, QStringLiteral("Not signed in") };
     bool m_allowInsecure = false;

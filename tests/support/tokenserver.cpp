@@ -70,9 +70,14 @@ Latchkey::ServerProfile TokenServer::profile()
     return Latchkey::ServerProfile::builtin(QStringLiteral("oauth2"));
 }
 
-Latchkey::ServerProfile TokenServer::profileWithUser()
+Latchkey::ServerProfile TokenServer::profileWithUser(bool bearerLogout)
 {
     QJsonObject json = profile().toJson();
+    if (bearerLogout) {
+        QJsonObject logout = json.value(QStringLiteral("logout")).toObject();
+        logout.insert(QStringLiteral("bearer"), true);
+        json.insert(QStringLiteral("logout"), logout);
+    }
     QJsonObject tokens = json.value(QStringLiteral("tokens")).toObject();
     tokens.insert(QStringLiteral("user"), QStringLiteral("/user"));
     json.insert(QStringLiteral("tokens"), tokens);
@@ -97,7 +102,7 @@ QHttpServerResponse TokenServer::issue(int s)
     m_validAccess.insert(access);
     return ScriptedServer::json("{\"access_token\":\"" + access + "\",\"refresh_token\":\""
         + session.refresh + "\",\"token_type\":\"Bearer\",\"expires_in\":" + expiresInJson
-        + ",\"user\":{\"name\":\"Ada\"}}");
+        + ",\"user\":{\"name\":\"" + session.user + "\"}}");
 }
 
 QHttpServerResponse TokenServer::refresh(const QByteArray &presented)
@@ -126,6 +131,7 @@ QHttpServerResponse TokenServer::token(const QHttpServerRequest &request)
         ++loginCalls;
         if (form.queryItemValue(QStringLiteral("password")) != QLatin1String("pw"))
             return oauthError("invalid_grant", 400);
+        m_sessions[m_nextSession].user = form.queryItemValue(QStringLiteral("username")).toUtf8();
         return issue(m_nextSession++);
     }
     if (grant == QLatin1String("refresh_token")) {

@@ -29,8 +29,9 @@ public:
     QUrl baseUrl() const { return m_server.baseUrl(); }
     QUrl url(const QString &path) const { return m_server.url(path); }
     static Latchkey::ServerProfile profile();
-    // The same, reading the user object each token answer carries ("user": {"name": "Ada"}).
-    static Latchkey::ServerProfile profileWithUser();
+    // The same, reading the user object each token answer carries ("user": {"name": <the
+    // username signed in with>}), and wanting a bearer at sign-out when \a bearerLogout.
+    static Latchkey::ServerProfile profileWithUser(bool bearerLogout = false);
 
     // What a token answer says in expires_in (raw JSON: 3600, 0.001, 1e300, "x", ...).
     QByteArray expiresInJson = "3600";
@@ -71,6 +72,7 @@ private:
         QByteArray refresh; // current
         QSet<QByteArray> rotated; // earlier ones
         bool revoked = false;
+        QByteArray user;
         int counter = 0;
     };
     ScriptedServer m_server;

@@ -84,7 +84,7 @@ private Q_SLOTS:
     {
         startOffline();
         QCOMPARE(m_client->identity(), QStringLiteral("ada"));
-        QCOMPARE(m_client->user().value(QStringLiteral("name")).toString(), QStringLiteral("Ada"));
+        QCOMPARE(m_client->user().value(QStringLiteral("name")).toString(), QStringLiteral("ada"));
 
         // Meanwhile requests fail at once, without each trying the server again.
         const int refreshes = m_server->refreshCalls;

@@ -75,6 +75,24 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(m_server->refreshCalls, 1, 5000);
     }
 
+    // A proactive refresh that meets a blip while the token still works is tried again later,
+    // before the token runs out, not left to the requests.
+    void failedProactiveRefreshIsTriedAgain()
+    {
+        QVERIFY(signIn("3600"));
+        m_client->setRefreshRetry(1, std::chrono::milliseconds(1));
+        m_server->down = true;
+        m_clock->advance(3600s - 60s); // the proactive refresh: a 503
+        settle();
+        QCOMPARE(m_server->refreshCalls, 1);
+        QCOMPARE(m_client->isOnline(), true); // the token still works
+        m_server->down = false;
+        m_clock->advance(5s); // its next try (2 s backoff with jitter, at most 2 s)
+        settle();
+        QCOMPARE(m_server->refreshCalls, 2);
+        QCOMPARE(m_server->reuseCount, 0);
+    }
+
     // A server that claims a lifetime of a millisecond gets at most one refresh a second.
     void tinyLifetimeRefreshesAtMostOncePerSecond()
     {

@@ -2,9 +2,11 @@
 #include <latchkey/authorizednetworkaccessmanager.h>
 #include <latchkey/memorytokenstore.h>
 
+#include "manualclock.h"
 #include "testhelpers.h"
 #include "tokenserver.h"
 
+#include <QJsonDocument>
 #include <QtTest>
 
 using namespace Latchkey;
@@ -194,6 +196,104 @@ private Q_SLOTS:
         delete good;
         auto client = newClient(store);
         QCOMPARE(await(client->restore(), 5000).kind(), AuthError::Kind::KeychainUnavailable);
+    }
+
+    // A failed sign-in as somebody else leaves nothing of the previous user on show.
+    void failedSignInShowsNothingOfThePreviousUser()
+    {
+        auto client
+            = std::make_unique<AuthClient>(TokenServer::profileWithUser(), m_server->baseUrl());
+        client->setTokenStore(new MemoryTokenStore);
+        QCOMPARE(await(client->signIn(QStringLiteral("ada"), QStringLiteral("pw"))).kind(),
+            AuthError::Kind::NoError);
+        QCOMPARE(client->user().value(QStringLiteral("name")).toString(), QStringLiteral("ada"));
+        QCOMPARE(await(client->signIn(QStringLiteral("bob"), QStringLiteral("wrong"))).kind(),
+            AuthError::Kind::InvalidCredentials);
+        QCOMPARE(client->state(), AuthClient::State::SignedOut);
+        QVERIFY2(client->user().isEmpty(), QJsonDocument(client->user()).toJson().constData());
+        QCOMPARE(await(client->signIn(QStringLiteral("bob"), QStringLiteral("pw"))).kind(),
+            AuthError::Kind::NoError);
+        QCOMPARE(client->user().value(QStringLiteral("name")).toString(), QStringLiteral("bob"));
+    }
+
+    // Sign out, and at once sign in again: the late end of the sign-out leaves the new session.
+    void signInRightAfterSignOutStaysSignedIn()
+    {
+        auto client = newClient(new MemoryTokenStore);
+        QCOMPARE(await(client->signIn(QStringLiteral("ada"), QStringLiteral("pw"))).kind(),
+            AuthError::Kind::NoError);
+        AuthReply *signOut = client->signOut();
+        signOut->setAutoDelete(false);
+        AuthReply *signIn = client->signIn(QStringLiteral("ada"), QStringLiteral("pw"));
+        QCOMPARE(await(signIn, 5000).kind(), AuthError::Kind::NoError);
+        QCOMPARE(await(signOut, 5000).kind(), AuthError::Kind::NoError);
+        delete signOut;
+        QCOMPARE(client->state(), AuthClient::State::SignedIn);
+        QCOMPARE(client->identity(), QStringLiteral("ada"));
+        QCOMPARE(storedRefreshToken(client.get(), QStringLiteral("ada")), "R2.1");
+        QNetworkReply *reply = client->networkAccessManager()->get(
+            QNetworkRequest(m_server->url(QStringLiteral("/api/data"))));
+        QVERIFY(awaitAll({ reply }, 5000));
+        QCOMPARE(httpStatus(reply), 200);
+        delete reply;
+    }
+
+    // A sign-out that needs a fresh bearer for the server gets it for itself: a request made
+    // meanwhile never gets a new token of the session being ended.
+    void requestDuringSignOutGetsNoFreshToken()
+    {
+        ManualClock clock;
+        auto client
+            = std::make_unique<AuthClient>(TokenServer::profileWithUser(true), m_server->baseUrl());
+        client->setTokenStore(new MemoryTokenStore);
+        QCOMPARE(await(client->signIn(QStringLiteral("ada"), QStringLiteral("pw"))).kind(),
+            AuthError::Kind::NoError);
+        clock.advance(std::chrono::hours(2)); // the access token is stale: sign-out refreshes
+        m_server->holdRefreshes = true;
+        AuthReply *signOut = client->signOut();
+        QNetworkReply *reply = client->networkAccessManager()->get(
+            QNetworkRequest(m_server->url(QStringLiteral("/api/data"))));
+        QTRY_COMPARE_WITH_TIMEOUT(m_server->heldRefreshes(), 1, 5000);
+        m_server->holdRefreshes = false;
+        m_server->releaseRefreshes();
+        QCOMPARE(await(signOut, 5000).kind(), AuthError::Kind::NoError);
+        QVERIFY(awaitAll({ reply }, 5000));
+        QVERIFY(httpStatus(reply) != 200);
+        QCOMPARE(m_server->apiAuthorizations.count(QByteArray("Bearer A1.2")), 0);
+        delete reply;
+        QCOMPARE(client->state(), AuthClient::State::SignedOut);
+    }
+
+    // flush() while the restore's refresh is on the wire waits for it, as for any refresh.
+    void flushDuringARestoreWaitsForItsRefresh()
+    {
+        MemoryTokenStore *seeded = storeWithSession();
+        QVERIFY(seeded);
+        auto *store = new RecordingStore;
+        for (const QString &key :
+            { tokenKey(QStringLiteral("oauth2"), m_server->baseUrl(), QStringLiteral("ada")),
+                lastIdentityKey(QStringLiteral("oauth2"), m_server->baseUrl()) }) {
+            QByteArray secret;
+            seeded->read(key, [&](const QByteArray &s, const AuthError &) { secret = s; });
+            QTRY_VERIFY(!secret.isEmpty());
+            store->MemoryTokenStore::write(key, secret, [](const AuthError &) {});
+        }
+        delete seeded;
+        m_server->holdRefreshes = true;
+        auto client = newClient(store);
+        AuthReply *restore = client->restore();
+        AuthReply *flush = client->flush();
+        const QString key
+            = tokenKey(QStringLiteral("oauth2"), m_server->baseUrl(), QStringLiteral("ada"));
+        QByteArray storedWhenFlushed = "(not finished)";
+        connect(flush, &AuthReply::finished, this,
+            [&] { storedWhenFlushed = store->written.value(key); });
+        QTRY_COMPARE_WITH_TIMEOUT(m_server->heldRefreshes(), 1, 5000);
+        QCOMPARE(storedWhenFlushed, "(not finished)");
+        m_server->holdRefreshes = false;
+        m_server->releaseRefreshes();
+        QCOMPARE(await(restore, 5000).kind(), AuthError::Kind::NoError);
+        QTRY_COMPARE(storedWhenFlushed, QByteArray("R1.2"));
     }
 
     // A process that quits right after flush() never leaves a spent token behind: flush waits
