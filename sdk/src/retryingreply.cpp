@@ -86,8 +86,10 @@ RetryingReply::RetryingReply(std::shared_ptr<SessionCore> session, CreateFunctio
         = policy.isValid() ? QNetworkRequest::RedirectPolicy(policy.toInt()) : managerPolicy;
     m_redirectsLeft = request.maximumRedirectsAllowed();
     m_transferTimeout = request.transferTimeout();
-    // Cheap: a request without a configuration of its own shares the default's data.
-    m_clientTls = request.sslConfiguration() == QSslConfiguration::defaultConfiguration();
+    // Only https can take the client's TLS configuration (an authorized request never leaves
+    // its origin, scheme included), and plain http does not pay for the comparison.
+    m_clientTls = isHttps(request.url())
+        && request.sslConfiguration() == QSslConfiguration::defaultConfiguration();
     start();
 }
 
