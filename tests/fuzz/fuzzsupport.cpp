@@ -248,10 +248,11 @@ Latchkey::HttpResult capture(const Answer &answer)
         QObject context;
         const Latchkey::PreparedRequest prepared = Latchkey::WireFormat::jsonRequest(
             QUrl(QStringLiteral("https://auth.example")), QStringLiteral("/token"), {});
-        Latchkey::AuthCall::post(nam, prepared, &context, [&](const Latchkey::HttpResult &r) {
-            result = r;
-            handedOver = true;
-        });
+        Latchkey::AuthCall::post(nam, prepared, Latchkey::AuthCall::Settings(), &context,
+            [&](const Latchkey::HttpResult &r) {
+                result = r;
+                handedOver = true;
+            });
         check(!nam->last.isNull(), "the scripted manager made no reply");
         nam->last->serve(answer);
     }

@@ -90,6 +90,21 @@ class TestSession : public QObject
         return store;
     }
 
+    // Moves the stored session of "ada" from \a from (deleted) into \a to, written there
+    // without going through \a to's own write (which a test store may refuse or record).
+    void copySession(MemoryTokenStore *from, MemoryTokenStore *to)
+    {
+        for (const QString &key :
+            { tokenKey(QStringLiteral("oauth2"), m_server->baseUrl(), QStringLiteral("ada")),
+                lastIdentityKey(QStringLiteral("oauth2"), m_server->baseUrl()) }) {
+            QByteArray secret;
+            from->read(key, [&](const QByteArray &s, const AuthError &) { secret = s; });
+            QTRY_VERIFY(!secret.isEmpty());
+            to->MemoryTokenStore::write(key, secret, [](const AuthError &) {});
+        }
+        delete from;
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -185,15 +200,7 @@ private Q_SLOTS:
         MemoryTokenStore *good = storeWithSession();
         QVERIFY(good);
         auto *store = new RefusingStore(QStringLiteral(" ada"));
-        for (const QString &key :
-            { tokenKey(QStringLiteral("oauth2"), m_server->baseUrl(), QStringLiteral("ada")),
-                lastIdentityKey(QStringLiteral("oauth2"), m_server->baseUrl()) }) {
-            QByteArray secret;
-            good->read(key, [&](const QByteArray &s, const AuthError &) { secret = s; });
-            QTRY_VERIFY(!secret.isEmpty());
-            store->MemoryTokenStore::write(key, secret, [](const AuthError &) {});
-        }
-        delete good;
+        copySession(good, store);
         auto client = newClient(store);
         QCOMPARE(await(client->restore(), 5000).kind(), AuthError::Kind::KeychainUnavailable);
     }
@@ -270,15 +277,7 @@ private Q_SLOTS:
         MemoryTokenStore *seeded = storeWithSession();
         QVERIFY(seeded);
         auto *store = new RecordingStore;
-        for (const QString &key :
-            { tokenKey(QStringLiteral("oauth2"), m_server->baseUrl(), QStringLiteral("ada")),
-                lastIdentityKey(QStringLiteral("oauth2"), m_server->baseUrl()) }) {
-            QByteArray secret;
-            seeded->read(key, [&](const QByteArray &s, const AuthError &) { secret = s; });
-            QTRY_VERIFY(!secret.isEmpty());
-            store->MemoryTokenStore::write(key, secret, [](const AuthError &) {});
-        }
-        delete seeded;
+        copySession(seeded, store);
         m_server->holdRefreshes = true;
         auto client = newClient(store);
         AuthReply *restore = client->restore();
