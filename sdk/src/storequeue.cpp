@@ -11,6 +11,20 @@ StoreQueue::StoreQueue(QObject *parent)
 void StoreQueue::setStore(TokenStore *store)
 {
     m_store = store;
+    if (!store)
+        return;
+    // A store deleted with a call in flight never answers it: that call fails, and the queue
+    // goes on, instead of every later read, write, flush() waiting forever. Watched also after
+    // another store replaced it, as long as its call is in flight.
+    connect(store, &QObject::destroyed, this, [this](QObject *gone) {
+        if (m_store == gone)
+            m_store = nullptr;
+        if (m_callStore != gone)
+            return;
+        m_callStore = nullptr;
+        if (auto abandon = std::exchange(m_abandon, {}))
+            abandon();
+    });
 }
 
 void StoreQueue::enqueue(std::function<void(std::function<void()>)> op)
@@ -27,6 +41,8 @@ void StoreQueue::next()
         return;
     }
     m_running = true;
+    m_abandon = nullptr;
+    m_callStore = nullptr;
     auto op = std::move(m_queue.front());
     m_queue.pop_front();
     QPointer<StoreQueue> self(this);
@@ -43,63 +59,66 @@ AuthError noStore()
 }
 } // namespace
 
-void StoreQueue::read(const QString &key, TokenStore::ReadCallback done)
+void StoreQueue::call(Call call, TokenStore::ReadCallback done)
 {
-    enqueue([this, key, done = std::move(done)](std::function<void()> finished) {
-        if (!m_store) {
-            done(QByteArray(), noStore());
+    enqueue([this, call = std::move(call), done = std::move(done)](std::function<void()> finished) {
+        // The outcome is reported once: by the store, or as its absence if it is deleted first.
+        auto once = std::make_shared<bool>(false);
+        auto report = [once, done, finished](const QByteArray &secret, const AuthError &error) {
+            if (*once)
+                return;
+            *once = true;
+            if (done)
+                done(secret, error);
             finished();
+        };
+        if (!m_store) {
+            report(QByteArray(), noStore());
             return;
         }
-        m_store->read(key,
-            [self = QPointer<StoreQueue>(this), done, finished](
+        m_callStore = m_store;
+        m_abandon = [report] {
+            report(QByteArray(),
+                AuthError(AuthError::Kind::KeychainUnavailable,
+                    QStringLiteral("The token store was deleted before it answered")));
+        };
+        call(m_store,
+            [self = QPointer<StoreQueue>(this), report](
                 const QByteArray &secret, const AuthError &error) {
-                if (!self)
-                    return; // the client is gone, and what it asked with it
-                done(secret, error);
-                finished();
+                if (self) // the client is gone, and what it asked with it
+                    report(secret, error);
             });
     });
+}
+
+void StoreQueue::read(const QString &key, TokenStore::ReadCallback done)
+{
+    call([key](TokenStore *store, TokenStore::ReadCallback answer) { store->read(key, answer); },
+        std::move(done));
 }
 
 void StoreQueue::write(const QString &key, const QByteArray &secret, TokenStore::DoneCallback done)
 {
-    enqueue([this, key, secret, done = std::move(done)](std::function<void()> finished) {
-        if (!m_store) {
+    call(
+        [key, secret](TokenStore *store, TokenStore::ReadCallback answer) {
+            store->write(key, secret, [answer](const AuthError &error) { answer({}, error); });
+        },
+        [done](const QByteArray &, const AuthError &error) {
             if (done)
-                done(noStore());
-            finished();
-            return;
-        }
-        m_store->write(key, secret,
-            [self = QPointer<StoreQueue>(this), done, finished](const AuthError &error) {
-                if (!self)
-                    return;
-                if (done)
-                    done(error);
-                finished();
-            });
-    });
+                done(error);
+        });
 }
 
 void StoreQueue::remove(const QString &key, TokenStore::DoneCallback done)
 {
-    enqueue([this, key, done = std::move(done)](std::function<void()> finished) {
-        if (!m_store) {
+    call(
+        [key](TokenStore *store, TokenStore::ReadCallback answer) {
+            store->remove(key, [answer](const AuthError &error) { answer({}, error); });
+        },
+        [done](const QByteArray &, const AuthError &error) {
             if (done)
-                done(noStore());
-            finished();
-            return;
-        }
-        m_store->remove(
-            key, [self = QPointer<StoreQueue>(this), done, finished](const AuthError &error) {
-                if (!self)
-                    return;
-                if (done)
-                    done(error);
-                finished();
-            });
-    });
+                done(error);
+        });
 }
 
 void StoreQueue::whenIdle(std::function<void()> done)

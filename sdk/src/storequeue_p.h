@@ -30,12 +30,17 @@ public:
     bool isIdle() const { return !m_running && m_queue.empty(); }
 
 private:
+    // A store call: starts it on \a store with the callback that reports its outcome.
+    using Call = std::function<void(TokenStore *store, TokenStore::ReadCallback answer)>;
+    void call(Call call, TokenStore::ReadCallback done);
     void enqueue(std::function<void(std::function<void()> next)> op);
     void next();
 
     QPointer<TokenStore> m_store;
     std::deque<std::function<void(std::function<void()>)>> m_queue;
     bool m_running = false;
+    std::function<void()> m_abandon; // fails the call in flight when its store is deleted
+    QObject *m_callStore = nullptr; // the store of the call in flight (compared, never used)
 };
 
 } // namespace Latchkey

@@ -38,6 +38,13 @@ private:
     QString m_failing;
 };
 
+// A store whose writes never answer (a keychain stuck behind a prompt), for a test to delete.
+class SilentStore : public MemoryTokenStore
+{
+public:
+    void write(const QString &, const QByteArray &, DoneCallback) override { }
+};
+
 // Remembers, at once, what was last written under each key (the writes themselves are
 // asynchronous like any store's).
 class RecordingStore : public MemoryTokenStore
@@ -293,6 +300,26 @@ private Q_SLOTS:
         m_server->releaseRefreshes();
         QCOMPARE(await(restore, 5000).kind(), AuthError::Kind::NoError);
         QTRY_COMPARE(storedWhenFlushed, QByteArray("R1.2"));
+    }
+
+    // A store the app deletes while a write is in flight: the sign-in says what happened, and
+    // nothing after it waits forever.
+    void deletedStoreWithAWriteInFlightStallsNothing()
+    {
+        auto *store = new SilentStore;
+        auto client = newClient(store);
+        AuthReply *signIn = client->signIn(QStringLiteral("ada"), QStringLiteral("pw"));
+        signIn->setAutoDelete(false);
+        QTRY_COMPARE_WITH_TIMEOUT(m_server->loginCalls, 1, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(client->state(), AuthClient::State::SignedIn, 5000);
+        QVERIFY(!signIn->isFinished()); // its token's write never answers
+        client->setTokenStore(new MemoryTokenStore);
+        delete store;
+        QCOMPARE(await(signIn, 5000).kind(), AuthError::Kind::KeychainUnavailable);
+        delete signIn;
+        QCOMPARE(await(client->flush(), 5000).kind(), AuthError::Kind::KeychainUnavailable);
+        QCOMPARE(await(client->flush(), 5000).kind(), AuthError::Kind::NoError);
+        QCOMPARE(client->state(), AuthClient::State::SignedIn);
     }
 
     // A process that quits right after flush() never leaves a spent token behind: flush waits
