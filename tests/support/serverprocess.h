@@ -18,6 +18,12 @@ public:
     // Starts the server with `--port 0 --db :memory: --test-hooks` plus extraArgs and waits for
     // its "listening on" line. Returns false (and fills errorString) when it does not start.
     bool start(const QStringList &extraArgs = {});
+    // The demo users (--seed-demo) with a password hash cheap enough for tests.
+    static QStringList demoArgs()
+    {
+        return { QStringLiteral("--seed-demo"), QStringLiteral("--pbkdf2-iterations"),
+            QStringLiteral("1000") };
+    }
     void stop();
 
     // From the next start() on: serves HTTPS with this PEM certificate and key (--tls-cert,

@@ -28,9 +28,7 @@ private Q_SLOTS:
     void init()
     {
         m_server = std::make_unique<ServerProcess>();
-        QVERIFY2(m_server->start({ QStringLiteral("--seed-demo"),
-                     QStringLiteral("--pbkdf2-iterations"), QStringLiteral("1000") }),
-            qPrintable(m_server->errorString()));
+        QVERIFY2(m_server->start(ServerProcess::demoArgs()), qPrintable(m_server->errorString()));
         m_client = std::make_unique<AuthClient>(
             ServerProfile::builtin(QStringLiteral("latchkey")), m_server->baseUrl());
         m_client->setTokenStore(new MemoryTokenStore);

@@ -28,9 +28,7 @@ private Q_SLOTS:
     {
         QCoreApplication::setApplicationName(QStringLiteral("tst_keychainfailure"));
         m_server = std::make_unique<ServerProcess>();
-        QVERIFY2(m_server->start({ QStringLiteral("--seed-demo"),
-                     QStringLiteral("--pbkdf2-iterations"), QStringLiteral("1000") }),
-            qPrintable(m_server->errorString()));
+        QVERIFY2(m_server->start(ServerProcess::demoArgs()), qPrintable(m_server->errorString()));
     }
     void cleanup() { m_server.reset(); }
 

@@ -36,9 +36,7 @@ private Q_SLOTS:
     void init()
     {
         m_server = std::make_unique<ServerProcess>();
-        QVERIFY2(m_server->start({ QStringLiteral("--seed-demo"),
-                     QStringLiteral("--pbkdf2-iterations"), QStringLiteral("1000") }),
-            qPrintable(m_server->errorString()));
+        QVERIFY2(m_server->start(ServerProcess::demoArgs()), qPrintable(m_server->errorString()));
     }
 
     void cleanup()

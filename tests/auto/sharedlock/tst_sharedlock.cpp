@@ -107,8 +107,7 @@ class TestSharedLock : public QObject
     bool startServer()
     {
         m_server = std::make_unique<ServerProcess>();
-        const bool ok = m_server->start({ QStringLiteral("--seed-demo"),
-            QStringLiteral("--pbkdf2-iterations"), QStringLiteral("1000") });
+        const bool ok = m_server->start(ServerProcess::demoArgs());
         if (!ok)
             qWarning() << m_server->errorString();
         return ok;

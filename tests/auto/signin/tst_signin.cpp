@@ -44,9 +44,7 @@ private Q_SLOTS:
     void signInSucceeds()
     {
         ServerProcess server;
-        QVERIFY2(server.start({ QStringLiteral("--seed-demo"),
-                     QStringLiteral("--pbkdf2-iterations"), QStringLiteral("1000") }),
-            qPrintable(server.errorString()));
+        QVERIFY2(server.start(ServerProcess::demoArgs()), qPrintable(server.errorString()));
         auto c = client(server.baseUrl());
         QSignalSpy states(c.get(), &AuthClient::stateChanged);
         QSignalSpy signedIn(c.get(), &AuthClient::signedIn);
@@ -70,9 +68,7 @@ private Q_SLOTS:
     void badCredentialsSayNothingMore()
     {
         ServerProcess server;
-        QVERIFY2(server.start({ QStringLiteral("--seed-demo"),
-                     QStringLiteral("--pbkdf2-iterations"), QStringLiteral("1000") }),
-            qPrintable(server.errorString()));
+        QVERIFY2(server.start(ServerProcess::demoArgs()), qPrintable(server.errorString()));
         auto c = client(server.baseUrl());
         const AuthError wrongPassword = await(c->signIn(guest, QStringLiteral("Wrong-2026!")));
         QCOMPARE(wrongPassword.kind(), AuthError::Kind::InvalidCredentials);

@@ -36,11 +36,7 @@ class TestTls : public QObject
         return tls;
     }
 
-    static bool start(ServerProcess &server)
-    {
-        return server.start({ QStringLiteral("--seed-demo"), QStringLiteral("--pbkdf2-iterations"),
-            QStringLiteral("1000") });
-    }
+    static bool start(ServerProcess &server) { return server.start(ServerProcess::demoArgs()); }
 
     // A GET through the client's manager; returns the finished reply (owned by the caller).
     static std::unique_ptr<QNetworkReply> get(AuthClient *c, const QString &path)

@@ -66,9 +66,7 @@ class TestTransparent : public QObject
     bool startSignedIn(const QStringList &serverArgs = {})
     {
         m_server = std::make_unique<ServerProcess>();
-        if (!m_server->start(QStringList { QStringLiteral("--seed-demo"),
-                                 QStringLiteral("--pbkdf2-iterations"), QStringLiteral("1000") }
-                + serverArgs)) {
+        if (!m_server->start(ServerProcess::demoArgs() + serverArgs)) {
             qWarning() << m_server->errorString();
             return false;
         }
