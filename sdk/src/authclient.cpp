@@ -23,6 +23,12 @@ AuthClientPrivate::AuthClientPrivate(
     , storeQueue(new StoreQueue(q))
 {
     authNam->setCookieJar(nullptr);
+    if (profile.isOpenIdConnect()) {
+        oidc = new OidcSignIn(profile,
+            { authNam, [this] { return callSettings(); },
+                [this] { return core->allowsInsecureHttp(); } },
+            q);
+    }
 }
 
 std::shared_ptr<SessionCore> AuthClientPrivate::sessionOf(const AuthClient *client)
@@ -32,8 +38,14 @@ std::shared_ptr<SessionCore> AuthClientPrivate::sessionOf(const AuthClient *clie
 
 QString AuthClientPrivate::lastIdentityKey() const
 {
-    return core->profile.name() + QLatin1Char(' ')
+    QString key = core->profile.name() + QLatin1Char(' ')
         + core->baseUrl.toString(QUrl::StripTrailingSlash | QUrl::RemoveUserInfo);
+    if (core->profile.isOpenIdConnect()) {
+        // One API may be signed in to through several providers or clients.
+        const ServerProfile::OpenIdConnect settings = core->profile.openIdConnect();
+        key += QLatin1Char(' ') + settings.issuer.toString() + QLatin1Char(' ') + settings.clientId;
+    }
+    return key;
 }
 
 QString AuthClientPrivate::tokenKey(const QString &id) const
@@ -108,7 +120,7 @@ void AuthClientPrivate::setUser(const QJsonObject &newUser)
     Q_EMIT q->userChanged();
     // Kept beside the refresh token (the same store: it is personal data), so a start without
     // network still knows who is signed in.
-    if (!identity.isEmpty() && !user.isEmpty() && store)
+    if (!identity.isEmpty() && !user.isEmpty() && store && !serviceMode)
         storeQueue->write(userKey(identity), QJsonDocument(user).toJson(QJsonDocument::Compact));
 }
 
@@ -201,6 +213,8 @@ void AuthClientPrivate::supersedePending(const QString &why)
 {
     ++operation;
     const AuthError cancelled(AuthError::Kind::Cancelled, why);
+    if (oidc)
+        oidc->cancel(cancelled); // its callback is stale now: it only stops listening
     finishRestore(cancelled);
     if (signInReply)
         signInReply->finish(cancelled);
@@ -269,7 +283,14 @@ AuthClient::RefreshReason toPublic(RefreshReason reason)
 void AuthClientPrivate::onRefreshed(const TokenSet &tokens, RefreshReason reason)
 {
     const bool restoring = state == AuthClient::State::Restoring;
-    if (!tokens.refresh.isEmpty()) {
+    if (!tokens.idToken.isEmpty())
+        idToken = tokens.idToken;
+    if (oidc && tokens.user.isEmpty() && !tokens.idToken.isEmpty()) {
+        TokenSet withUser = tokens;
+        withUser.user = oidc->userFromIdToken(tokens.idToken);
+        applyTokenDetails(withUser);
+    }
+    if (!tokens.refresh.isEmpty() && !serviceMode) {
         ensureStore();
         storeQueue->write(tokenKey(identity), tokens.refresh,
             [this, guard = QPointer<AuthClient>(q)](const AuthError &error) {
@@ -322,10 +343,21 @@ AuthClient::AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObjec
             Q_EMIT refreshFailed(error);
         });
     connect(d->coordinator, &RefreshCoordinator::retrying, this, &AuthClient::refreshRetrying);
+    if (d->oidc) {
+        qRegisterMetaType<Latchkey::DeviceAuthorization>();
+        connect(d->oidc, &OidcSignIn::openUrlRequested, this, [this](const QUrl &url) {
+            Q_EMIT openUrlRequested(url);
+            if (d->urlOpener && !d->urlOpener(url)) {
+                d->oidc->cancel(AuthError(AuthError::Kind::Protocol,
+                    QStringLiteral("The browser could not be opened for the sign-in")));
+            }
+        });
+        connect(d->oidc, &OidcSignIn::deviceCodeReceived, this, &AuthClient::deviceCodeReceived);
+    }
     d->coordinator->setSharedStore({
         [this]() -> QString {
             const TokenStore *store = d->store;
-            if (!store || store->sharedName().isEmpty() || d->identity.isEmpty())
+            if (!store || store->sharedName().isEmpty() || d->identity.isEmpty() || d->serviceMode)
                 return QString();
             return store->sharedName() + QLatin1Char('\n') + d->tokenKey(d->identity);
         },
@@ -499,6 +531,58 @@ bool AuthClient::hasPermission(const QString &permission) const
     return permissions().contains(permission);
 }
 
+quint64 AuthClientPrivate::beginSignIn(AuthReply *reply)
+{
+    supersedePending(QStringLiteral("Replaced by a new sign-in"));
+    ensureStore();
+    coordinator->stop();
+    core->supersede(
+        AuthError(AuthError::Kind::Cancelled, QStringLiteral("Replaced by a new sign-in")));
+    clearDetails(); // nothing of the previous user stays on show for the next one
+    idToken.clear();
+    setState(AuthClient::State::SigningIn);
+    signInReply = reply;
+    return operation;
+}
+
+void AuthClientPrivate::adoptSignIn(
+    AuthReply *reply, const QString &id, const TokenSet &tokens, bool keep)
+{
+    signInReply = nullptr;
+    expiredSignalled = false;
+    if (!tokens.idToken.isEmpty())
+        idToken = tokens.idToken;
+    setIdentity(id);
+    coordinator->startSession(tokens);
+    applyTokenDetails(tokens);
+    setState(AuthClient::State::SignedIn);
+    qCInfo(lcAuth) << "signed in, access token" << redacted(tokens.access);
+    Q_EMIT q->signedIn();
+    if (!keep) {
+        reply->finish();
+        return;
+    }
+    if (tokens.refresh.isEmpty()) {
+        // Legitimate (servers without refresh tokens): the session lives as long as the access
+        // token, in this process only.
+        qCWarning(lcAuth) << "signed in without a refresh token: the session ends"
+                          << "with the access token and cannot be restored";
+        reply->finish();
+        return;
+    }
+    // Success only for a session the store kept; otherwise the session lives in memory and the
+    // reply says why it will not survive a restart.
+    persist(tokens, [reply](const AuthError &storeError) { reply->finish(storeError); });
+}
+
+void AuthClientPrivate::signInFailed(AuthReply *reply, const AuthError &error)
+{
+    signInReply = nullptr;
+    qCInfo(lcAuth) << "sign-in failed:" << error.toString();
+    setState(AuthClient::State::SignedOut);
+    reply->finish(error);
+}
+
 AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
 {
     auto *reply = new AuthReply(this);
@@ -507,56 +591,36 @@ AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
         reply->finish(refused);
         return reply;
     }
+    if (d->core->profile.login().path.isEmpty()) {
+        reply->finish(AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("The profile \"%1\" has no password sign-in: sign in with the "
+                           "browser, a device code or client credentials")
+                .arg(d->core->profile.name())));
+        return reply;
+    }
     if (id.isEmpty() || password.isEmpty()) {
         reply->finish(AuthError(AuthError::Kind::InvalidCredentials,
             QStringLiteral("An identity and a password are required")));
         return reply;
     }
-    d->supersedePending(QStringLiteral("Replaced by a new sign-in"));
-    const quint64 operation = d->operation;
-    d->ensureStore();
-    d->coordinator->stop();
-    d->core->supersede(
-        AuthError(AuthError::Kind::Cancelled, QStringLiteral("Replaced by a new sign-in")));
-    d->clearDetails(); // nothing of the previous user stays on show for the next one
-    d->setState(State::SigningIn);
-    d->signInReply = reply;
+    const quint64 operation = d->beginSignIn(reply);
+    d->serviceMode = false;
+    d->core->setExchangeProfile(d->core->profile);
     qCInfo(lcAuth) << "signing in to" << d->core->baseUrl.toDisplayString();
     AuthCall::post(d->authNam, WireFormat::login(d->core->profile, d->core->baseUrl, id, password),
         d->callSettings(), this, [this, reply, id, operation](const HttpResult &result) {
             if (operation != d->operation)
                 return; // replaced meanwhile; its reply already ended Cancelled
-            d->signInReply = nullptr;
             TokenSet tokens;
             AuthError error;
             const bool ok = result.succeeded();
             if (!ok)
                 error = WireFormat::errorFor(d->core->profile, result, WireFormat::Exchange::Login);
             if (ok && WireFormat::parseTokens(d->core->profile, result, &tokens, &error)) {
-                d->expiredSignalled = false;
-                d->setIdentity(id);
-                d->coordinator->startSession(tokens);
-                d->applyTokenDetails(tokens);
-                d->setState(State::SignedIn);
-                qCInfo(lcAuth) << "signed in, access token" << redacted(tokens.access);
-                Q_EMIT signedIn();
-                if (tokens.refresh.isEmpty()) {
-                    // Legitimate (servers without refresh tokens): the session lives as long
-                    // as the access token, in this process only.
-                    qCWarning(lcAuth) << "signed in without a refresh token: the session ends"
-                                      << "with the access token and cannot be restored";
-                    reply->finish();
-                    return;
-                }
-                // Success only for a session the store kept; otherwise the session lives in
-                // memory and the reply says why it will not survive a restart.
-                d->persist(
-                    tokens, [reply](const AuthError &storeError) { reply->finish(storeError); });
+                d->adoptSignIn(reply, id, tokens, true);
                 return;
             }
-            qCInfo(lcAuth) << "sign-in failed:" << error.toString();
-            d->setState(State::SignedOut);
-            reply->finish(error);
+            d->signInFailed(reply, error);
         });
     return reply;
 }
@@ -642,8 +706,31 @@ AuthReply *AuthClient::restore(const QString &identity)
                 });
             });
     };
+    // An OpenID provider's token endpoint is known once its metadata is: discovered first
+    // (if that fails the stored session stays for the next try, and the reply says why).
+    auto refreshAtProvider = [this, current, foundNothing, refreshWith](
+                                 const QString &id, const QByteArray &refreshToken) {
+        d->serviceMode = false;
+        if (!d->oidc) {
+            d->core->setExchangeProfile(d->core->profile);
+            refreshWith(id, refreshToken);
+            return;
+        }
+        d->oidc->withMetadata(
+            [this, current, foundNothing, refreshWith, id, refreshToken](const AuthError &error) {
+                if (!current())
+                    return;
+                if (error.isError()) {
+                    foundNothing(error);
+                    return;
+                }
+                d->core->setExchangeProfile(
+                    d->oidc->exchangeProfile(OidcMetadata::Grant::AuthorizationCode));
+                refreshWith(id, refreshToken);
+            });
+    };
     d->readStoredSession(wanted,
-        [current, foundNothing, refreshWith](
+        [current, foundNothing, refreshAtProvider](
             const QString &id, const QByteArray &refreshToken, const AuthError &error) {
             if (!current())
                 return;
@@ -654,7 +741,7 @@ AuthReply *AuthClient::restore(const QString &identity)
                     id.isEmpty() ? QStringLiteral("No stored session")
                                  : QStringLiteral("No stored session for %1").arg(id)));
             else
-                refreshWith(id, refreshToken);
+                refreshAtProvider(id, refreshToken);
         });
     return reply;
 }
@@ -671,10 +758,13 @@ AuthReply *AuthClient::signOut()
     // The session ends here and now: no refresh runs on, every waiting request fails with
     // NotSignedIn, and requests made from now on carry no token.
     const QString identity = d->identity;
-    const QByteArray refreshToken = d->core->refreshToken();
+    const bool serviceMode = std::exchange(d->serviceMode, false);
+    // A client's session holds its secret where a refresh token would be: never sent to revoke.
+    const QByteArray refreshToken = serviceMode ? QByteArray() : d->core->refreshToken();
     const SessionCore::Snapshot snap = d->core->snapshot();
     const QByteArray accessToken
         = snap.active && !snap.mustRefresh ? snap.accessToken : QByteArray();
+    const QByteArray idToken = std::exchange(d->idToken, QByteArray());
     d->coordinator->stop();
     d->core->end(AuthError(AuthError::Kind::NotSignedIn, QStringLiteral("Signed out")));
 
@@ -682,30 +772,38 @@ AuthReply *AuthClient::signOut()
     // read or sign-in's write, so neither can meet it or lose its own); the reply ends once both
     // are done, whatever the server says. A sign-in or restore made meanwhile is left alone.
     auto storeError = std::make_shared<AuthError>();
-    auto finishLocally = [this, guard, reply, storeError, operation](const AuthError &serverError) {
-        d->storeQueue->whenIdle([this, guard, reply, storeError, serverError, operation] {
+    auto finishLocally = [this, guard, reply, storeError, operation, idToken](
+                             const AuthError &serverError) {
+        d->storeQueue->whenIdle([this, guard, reply, storeError, serverError, operation, idToken] {
             if (!guard)
                 return;
+            // An OpenID provider's own session (its cookie in the browser) outlives ours: the
+            // application may open its end-session URL (RP-initiated logout).
+            QJsonObject data;
+            const QUrl endSession = d->oidc ? d->oidc->endSessionUrl(idToken) : QUrl();
+            if (!endSession.isEmpty())
+                data.insert(QStringLiteral("endSessionUrl"), endSession.toString());
             if (operation == d->operation) {
+                d->endSessionUrl = endSession;
                 d->clearDetails();
                 d->setIdentity(QString()); // signed out on purpose: forget who (expiry keeps it)
                 d->setState(State::SignedOut);
                 Q_EMIT signedOut();
             }
-            reply->finish(serverError.isError() ? serverError : *storeError);
+            reply->finish(serverError.isError() ? serverError : *storeError, data);
         });
     };
     auto logout = [this, finishLocally](const QByteArray &rt, const QByteArray &bearer) {
         AuthCall::post(d->authNam,
-            WireFormat::logout(d->core->profile, d->core->baseUrl, bearer, rt), d->callSettings(),
-            this, [this, finishLocally](const HttpResult &result) {
+            WireFormat::logout(d->core->exchangeProfile(), d->core->baseUrl, bearer, rt),
+            d->callSettings(), this, [this, finishLocally](const HttpResult &result) {
                 AuthError error;
                 const bool ok = result.status >= 200 && result.status < 300;
                 // A token the server no longer knows is as signed out as can be.
                 const bool alreadyGone = result.status == 400 || result.status == 401;
                 if (!ok && !alreadyGone)
                     error = WireFormat::errorFor(
-                        d->core->profile, result, WireFormat::Exchange::Logout);
+                        d->core->exchangeProfile(), result, WireFormat::Exchange::Logout);
                 if (error.isError())
                     qCInfo(lcAuth) << "server-side sign-out failed:" << error.toString();
                 finishLocally(error);
@@ -714,21 +812,23 @@ AuthReply *AuthClient::signOut()
     auto revoke = [this, finishLocally, logout, storeError](
                       const QString &id, const QByteArray &rt, const QByteArray &bearer) {
         d->wipe(id, [storeError](const AuthError &error) { *storeError = error; });
-        if (d->core->profile.logout().path.isEmpty() || (rt.isEmpty() && bearer.isEmpty())) {
+        if (d->core->exchangeProfile().logout().path.isEmpty()
+            || (rt.isEmpty() && bearer.isEmpty())) {
             finishLocally(AuthError());
             return;
         }
-        if (!d->core->profile.logout().bearer || rt.isEmpty() || !bearer.isEmpty()) {
+        if (!d->core->exchangeProfile().logout().bearer || rt.isEmpty() || !bearer.isEmpty()) {
             logout(rt, bearer);
             return;
         }
         // A server that wants a valid bearer at sign-out (InnHotel) gets a fresh one, from an
         // exchange of the sign-out's own: the ended session is not brought back to life for it,
         // nothing of it is stored, and no request can take its token.
-        AuthCall::post(d->authNam, WireFormat::refresh(d->core->profile, d->core->baseUrl, rt),
+        AuthCall::post(d->authNam,
+            WireFormat::refresh(d->core->exchangeProfile(), d->core->baseUrl, rt),
             d->callSettings(), this, [this, logout, rt](const HttpResult &result) {
                 const WireFormat::RefreshVerdict verdict
-                    = WireFormat::classifyRefresh(d->core->profile, result);
+                    = WireFormat::classifyRefresh(d->core->exchangeProfile(), result);
                 if (verdict.outcome != WireFormat::RefreshOutcome::Tokens) {
                     logout(rt, QByteArray());
                     return;
@@ -738,15 +838,36 @@ AuthReply *AuthClient::signOut()
             });
     };
 
+    if (serviceMode) { // nothing stored, nothing to revoke
+        finishLocally(AuthError());
+        return reply;
+    }
     if (!refreshToken.isEmpty() || !accessToken.isEmpty()) {
         revoke(identity, refreshToken, accessToken);
         return reply;
     }
     // Not restored in this process: revoke what the store holds (and wipe it, whatever it says).
-    d->readStoredSession(
-        identity, [revoke](const QString &id, const QByteArray &rt, const AuthError &) {
-            revoke(id, rt, QByteArray());
+    auto revokeStored = [this, identity, revoke] {
+        d->readStoredSession(
+            identity, [revoke](const QString &id, const QByteArray &rt, const AuthError &) {
+                revoke(id, rt, QByteArray());
+            });
+    };
+    if (d->oidc && !d->oidc->hasMetadata()) {
+        // The revocation endpoint is the provider's: known once it is discovered (if that
+        // fails, the stored session is wiped all the same).
+        d->oidc->withMetadata([this, guard, revokeStored](const AuthError &error) {
+            if (!guard)
+                return;
+            if (!error.isError()) {
+                d->core->setExchangeProfile(
+                    d->oidc->exchangeProfile(OidcMetadata::Grant::AuthorizationCode));
+            }
+            revokeStored();
         });
+        return reply;
+    }
+    revokeStored();
     return reply;
 }
 
@@ -814,6 +935,32 @@ AuthReply *AuthClient::changePassword(const QString &currentPassword, const QStr
 void AuthClientPrivate::meExchange(
     AuthReply *reply, const QByteArray &verb, const QJsonObject &body)
 {
+    if (oidc) {
+        // The userinfo endpoint is the provider's, not the API's: the access token goes there
+        // on purpose, from this exchange only (the managers keep it to the API's origin).
+        const SessionCore::Snapshot snap = core->snapshot();
+        if (verb != "GET" || !snap.active || snap.accessToken.isEmpty() || serviceMode) {
+            reply->finish(AuthError(
+                verb != "GET" ? AuthError::Kind::Protocol : AuthError::Kind::NotSignedIn,
+                verb != "GET" ? QStringLiteral("An OpenID provider's user cannot be changed here")
+                              : QStringLiteral("Not signed in")));
+            return;
+        }
+        QPointer<AuthClient> guard(q);
+        oidc->userinfo(snap.accessToken,
+            [this, guard, reply](const QJsonObject &info, const AuthError &error) {
+                if (!guard)
+                    return;
+                if (!error.isError()) {
+                    QJsonObject merged = user;
+                    for (auto it = info.begin(); it != info.end(); ++it)
+                        merged.insert(it.key(), it.value());
+                    setUser(merged);
+                }
+                reply->finish(error, info);
+            });
+        return;
+    }
     const QString path = core->profile.mePath();
     if (path.isEmpty()) {
         reply->finish(AuthError(AuthError::Kind::Protocol,

@@ -5,6 +5,7 @@
 #include <latchkey/tokenstore.h>
 
 #include "authcall_p.h"
+#include "oidcsignin_p.h"
 #include "refreshcoordinator_p.h"
 #include "sessioncore_p.h"
 #include "storequeue_p.h"
@@ -46,6 +47,19 @@ public:
     void persist(const TokenSet &tokens, TokenStore::DoneCallback done = {});
     void wipe(const QString &identity, TokenStore::DoneCallback done);
 
+    // The start of every sign-in: ends what was in progress, clears the previous user, state
+    // SigningIn. Returns the operation number the sign-in's callbacks compare against.
+    quint64 beginSignIn(AuthReply *reply);
+    // The end of a successful sign-in: the session starts with \a tokens; with \a keep, the
+    // reply ends once the store kept them.
+    void adoptSignIn(AuthReply *reply, const QString &id, const TokenSet &tokens, bool keep);
+    void signInFailed(AuthReply *reply, const AuthError &error);
+    // An OpenID sign-in's outcome, for the sign-in \a operation.
+    void oidcDone(AuthReply *reply, quint64 operation, const OidcSignIn::Outcome &outcome,
+        OidcMetadata::Grant grant);
+    // preflight(), and the profile must be an OpenID Connect one.
+    AuthError preflightOidc() const;
+
     // GET or PUT the profile's "me" endpoint through the authorized manager.
     void meExchange(AuthReply *reply, const QByteArray &verb, const QJsonObject &body);
 
@@ -86,6 +100,16 @@ public:
     QList<QPointer<AuthReply>> restoreReplies; // the restore in progress and those that joined it
     QString restoreIdentity; // what that restore was asked for (empty: the last one)
     QPointer<AuthReply> signInReply; // the sign-in in progress
+
+    // OpenID Connect (profiles with an "oidc" key): the sign-ins, the last ID token (in memory
+    // only: the end-session URL's hint) and the end-session URL of the session that ended.
+    OidcSignIn *oidc = nullptr;
+    QByteArray idToken;
+    QUrl endSessionUrl;
+    std::function<bool(const QUrl &)> urlOpener;
+    // Client credentials: the session's "refresh token" is the client secret, in memory only;
+    // nothing is stored, locked, revoked or restored.
+    bool serviceMode = false;
 };
 
 } // namespace Latchkey

@@ -190,10 +190,11 @@ void RefreshCoordinator::attempt()
     if (!m_core->isCurrent(ticket))
         return;
     const QByteArray refreshToken = m_core->refreshToken();
-    if (m_core->profile.refresh().path.isEmpty() || refreshToken.isEmpty()) {
+    const ServerProfile profile = m_core->exchangeProfile();
+    if (profile.refresh().path.isEmpty() || refreshToken.isEmpty()) {
         // Nothing can renew the access token: the session is over with it.
         const AuthError error(AuthError::Kind::SessionExpired,
-            m_core->profile.refresh().path.isEmpty()
+            profile.refresh().path.isEmpty()
                 ? QStringLiteral("The access token expired and the server has no refresh endpoint")
                 : QStringLiteral("The access token expired and the server gave no refresh token"));
         m_proactive.stop();
@@ -257,10 +258,10 @@ void RefreshCoordinator::send(const QByteArray &refreshToken)
     qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << int(m_reason) << "token"
                     << redacted(refreshToken);
     const quint64 ticket = m_ticket;
-    m_call
-        = AuthCall::post(m_nam, WireFormat::refresh(m_core->profile, m_core->baseUrl, refreshToken),
-            { m_authTimeout, m_core->sslConfiguration() }, this,
-            [this, ticket](const HttpResult &r) { onResult(r, ticket); });
+    m_call = AuthCall::post(m_nam,
+        WireFormat::refresh(m_core->exchangeProfile(), m_core->baseUrl, refreshToken),
+        { m_authTimeout, m_core->sslConfiguration() }, this,
+        [this, ticket](const HttpResult &r) { onResult(r, ticket); });
 }
 
 void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
@@ -271,7 +272,12 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
         qCDebug(lcAuth) << "answer to an abandoned refresh ignored";
         return; // the change that abandoned it already answered its waiters
     }
-    const WireFormat::RefreshVerdict verdict = WireFormat::classifyRefresh(m_core->profile, result);
+    const ServerProfile profile = m_core->exchangeProfile();
+    WireFormat::RefreshVerdict verdict = WireFormat::classifyRefresh(profile, result);
+    // A credential sent nowhere in the body (client credentials: the secret in the Basic
+    // header) is kept, whatever refresh token the answer may carry.
+    if (profile.refresh().send.in == ServerProfile::Carrier::None)
+        verdict.tokens.refresh.clear();
     if (verdict.outcome == WireFormat::RefreshOutcome::Tokens) {
         const TokenSet &tokens = verdict.tokens;
         qCInfo(lcAuth) << "refreshed, access token" << redacted(tokens.access) << "lifetime ms"

@@ -1,6 +1,7 @@
 #include <latchkey/serverprofile.h>
 
 #include "jsonpointer_p.h"
+#include "serverprofile_p.h"
 
 #include <QDir>
 #include <QFile>
@@ -10,31 +11,6 @@
 #include <cmath>
 
 namespace Latchkey {
-
-class ServerProfileData : public QSharedData
-{
-public:
-    bool valid = false;
-    QJsonObject json;
-    QString name;
-    ServerProfile::Endpoint login, refresh, logout, registration, changePassword;
-    QString accessPointer;
-    ServerProfile::TokenLocation refreshLocation;
-    QString expiresInPointer;
-    QString userPointer;
-    QString mePath;
-    QString meUserPointer;
-    QStringList rolesPointers;
-    QString permissionsPointer;
-    QByteArray apiKeyHeader;
-    QByteArray authorizationHeader;
-    QByteArray authorizationScheme;
-    QStringList messagePointers;
-    QString requirementsPointer;
-    QString lockedUntilPointer;
-    QString retryAfterPointer;
-    QList<ServerProfile::RejectionRule> refreshRejectedWhen;
-};
 
 namespace {
 
@@ -49,6 +25,13 @@ QList<ServerProfile::RejectionRule> defaultRejectionRules()
     invalidGrant.pointer = QStringLiteral("/error");
     invalidGrant.values = { QJsonValue(QStringLiteral("invalid_grant")) };
     return { unauthorized, invalidGrant };
+}
+
+bool isAbsoluteUrl(const QString &text)
+{
+    const QUrl url(text, QUrl::StrictMode);
+    return url.isValid() && !url.host().isEmpty()
+        && (url.scheme() == QLatin1String("https") || url.scheme() == QLatin1String("http"));
 }
 
 // Collects the first error with the key path it concerns, e.g. "refresh.send.in".
@@ -92,9 +75,114 @@ public:
     QString path(const QJsonObject &o, const QString &prefix, const QString &key, bool required)
     {
         const QString p = string(o, prefix, key, required);
-        if (!p.isEmpty() && !p.startsWith(QLatin1Char('/')))
-            fail(prefix + key, QStringLiteral("a path starting with \"/\""));
+        if (!p.isEmpty() && !p.startsWith(QLatin1Char('/')) && !isAbsoluteUrl(p))
+            fail(prefix + key,
+                QStringLiteral("a path starting with \"/\" or an absolute http(s) URL"));
         return p;
+    }
+
+    QUrl url(const QJsonObject &o, const QString &prefix, const QString &key, bool required)
+    {
+        const QString text = string(o, prefix, key, required);
+        if (text.isEmpty())
+            return QUrl();
+        const QUrl u(text, QUrl::StrictMode);
+        if (!u.isValid() || u.scheme().isEmpty() || u.isRelative())
+            fail(prefix + key, QStringLiteral("an absolute URL"));
+        return u;
+    }
+
+    QStringList strings(const QJsonObject &o, const QString &prefix, const QString &key)
+    {
+        const QJsonValue v = o.value(key);
+        if (v.isUndefined() || v.isNull())
+            return {};
+        if (v.isString()) // "openid profile" as a provider's documentation writes it
+            return v.toString().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        QStringList result;
+        if (v.isArray()) {
+            for (const QJsonValue &item : v.toArray()) {
+                if (!item.isString() || item.toString().isEmpty()) {
+                    fail(prefix + key, QStringLiteral("a list of strings"));
+                    return {};
+                }
+                result << item.toString();
+            }
+            return result;
+        }
+        fail(prefix + key, QStringLiteral("a list of strings"));
+        return {};
+    }
+
+    QMap<QString, QString> stringMap(
+        const QJsonObject &o, const QString &prefix, const QString &key)
+    {
+        QMap<QString, QString> result;
+        const QJsonObject map = object(o, prefix, key, false);
+        for (auto it = map.begin(); it != map.end(); ++it) {
+            if (!it.value().isString())
+                fail(prefix + key + QLatin1Char('.') + it.key(), QStringLiteral("a string"));
+            result.insert(it.key(), it.value().toString());
+        }
+        return result;
+    }
+
+    ServerProfile::OpenIdConnect oidc(const QJsonObject &o)
+    {
+        const QString prefix = QStringLiteral("oidc.");
+        ServerProfile::OpenIdConnect c;
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            static const QStringList known = { QStringLiteral("issuer"), QStringLiteral("clientId"),
+                QStringLiteral("scopes"), QStringLiteral("clientAuth"),
+                QStringLiteral("redirectUri"), QStringLiteral("prompt"), QStringLiteral("resource"),
+                QStringLiteral("authorizationParams"), QStringLiteral("tokenParams"),
+                QStringLiteral("endpoints"), QStringLiteral("identityClaims"),
+                QStringLiteral("postLogoutRedirectUri"), QStringLiteral("description") };
+            if (!known.contains(it.key()))
+                fail(prefix + it.key(),
+                    QStringLiteral("one of ") + known.join(QStringLiteral(", ")));
+        }
+        c.issuer = url(o, prefix, QStringLiteral("issuer"), false);
+        c.clientId = string(o, prefix, QStringLiteral("clientId"), false);
+        c.scopes = o.contains(QLatin1String("scopes"))
+            ? strings(o, prefix, QStringLiteral("scopes"))
+            : QStringList { QStringLiteral("openid") };
+        const QString auth
+            = string(o, prefix, QStringLiteral("clientAuth"), false, QStringLiteral("none"));
+        if (auth == QLatin1String("basic"))
+            c.clientAuth = ServerProfile::ClientAuth::Basic;
+        else if (auth == QLatin1String("post"))
+            c.clientAuth = ServerProfile::ClientAuth::Post;
+        else if (auth != QLatin1String("none"))
+            fail(prefix + QStringLiteral("clientAuth"),
+                QStringLiteral("\"none\", \"basic\" or \"post\""));
+        c.redirectUri = url(o, prefix, QStringLiteral("redirectUri"), false);
+        if (c.redirectUri.isEmpty())
+            c.redirectUri = QUrl(QStringLiteral("http://127.0.0.1/callback"));
+        c.prompt = string(o, prefix, QStringLiteral("prompt"), false);
+        c.resources = strings(o, prefix, QStringLiteral("resource"));
+        c.authorizationParams = stringMap(o, prefix, QStringLiteral("authorizationParams"));
+        c.tokenParams = stringMap(o, prefix, QStringLiteral("tokenParams"));
+        const QJsonObject endpoints = object(o, prefix, QStringLiteral("endpoints"), false);
+        const QString e = prefix + QStringLiteral("endpoints.");
+        for (auto it = endpoints.begin(); it != endpoints.end(); ++it) {
+            static const QStringList names
+                = { QStringLiteral("authorization"), QStringLiteral("token"),
+                      QStringLiteral("deviceAuthorization"), QStringLiteral("userinfo"),
+                      QStringLiteral("revocation"), QStringLiteral("endSession") };
+            if (!names.contains(it.key())) {
+                fail(e + it.key(), QStringLiteral("one of ") + names.join(QStringLiteral(", ")));
+                continue;
+            }
+            c.endpoints.insert(it.key(), url(endpoints, e, it.key(), true));
+        }
+        c.identityClaims = strings(o, prefix, QStringLiteral("identityClaims"));
+        if (c.identityClaims.isEmpty()) {
+            c.identityClaims = { QStringLiteral("email"), QStringLiteral("preferred_username"),
+                QStringLiteral("sub") };
+        }
+        c.postLogoutRedirectUri = url(o, prefix, QStringLiteral("postLogoutRedirectUri"), false);
+        return c;
     }
 
     QJsonObject object(const QJsonObject &o, const QString &path, const QString &key, bool required)
@@ -279,7 +367,13 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     Reader r;
     p->json = root;
     p->name = r.string(root, QString(), QStringLiteral("name"), true);
-    p->login = r.endpoint(root, QStringLiteral("login"), true, false);
+    // An OpenID provider's exchanges come from its endpoints (discovered or given under "oidc"):
+    // such a profile needs no "login" or "tokens".
+    const QJsonObject oidc = r.object(root, QString(), QStringLiteral("oidc"), false);
+    p->hasOidc = root.contains(QLatin1String("oidc"));
+    if (p->hasOidc)
+        p->oidc = r.oidc(oidc);
+    p->login = r.endpoint(root, QStringLiteral("login"), !p->hasOidc, false);
     if (p->login.fields.value(QStringLiteral("identity")).isEmpty())
         p->login.fields.insert(QStringLiteral("identity"), QStringLiteral("email"));
     if (p->login.fields.value(QStringLiteral("password")).isEmpty())
@@ -307,13 +401,22 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
         }
     }
 
-    const QJsonObject tokens = r.object(root, QString(), QStringLiteral("tokens"), true);
+    const QJsonObject tokens = r.object(root, QString(), QStringLiteral("tokens"), !p->hasOidc);
     const QString t = QStringLiteral("tokens.");
-    p->accessPointer = r.pointer(tokens, t, QStringLiteral("access"), true);
+    // The defaults of an OpenID provider: RFC 6749 §5.1 and OpenID Connect Core §3.1.3.3.
+    p->accessPointer = r.pointer(tokens, t, QStringLiteral("access"), !p->hasOidc,
+        p->hasOidc ? QStringLiteral("/access_token") : QString());
     const QJsonObject refresh = r.object(tokens, t, QStringLiteral("refresh"), false);
-    if (!refresh.isEmpty())
+    if (!refresh.isEmpty()) {
         p->refreshLocation = r.location(refresh, t + QStringLiteral("refresh."), true);
-    p->expiresInPointer = r.pointer(tokens, t, QStringLiteral("expiresIn"), false);
+    } else if (p->hasOidc) {
+        p->refreshLocation.in = ServerProfile::Carrier::Body;
+        p->refreshLocation.pointer = QStringLiteral("/refresh_token");
+    }
+    p->expiresInPointer = r.pointer(tokens, t, QStringLiteral("expiresIn"), false,
+        p->hasOidc ? QStringLiteral("/expires_in") : QString());
+    p->idTokenPointer = r.pointer(tokens, t, QStringLiteral("idToken"), false,
+        p->hasOidc ? QStringLiteral("/id_token") : QString());
     p->userPointer = r.pointer(tokens, t, QStringLiteral("user"), false);
 
     const QJsonObject errors = r.object(root, QString(), QStringLiteral("errors"), false);
@@ -330,6 +433,8 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     } else if (!messages.isUndefined()) {
         r.fail(e + QStringLiteral("message"), QStringLiteral("a JSON Pointer or a list of them"));
     }
+    if (p->messagePointers.isEmpty() && p->hasOidc)
+        p->messagePointers = { QStringLiteral("/error_description"), QStringLiteral("/error") };
     if (p->messagePointers.isEmpty()) {
         p->messagePointers = { QStringLiteral("/message"), QStringLiteral("/error_description"),
             QStringLiteral("/detail"), QStringLiteral("/error") };
@@ -478,6 +583,32 @@ QString ServerProfile::accessTokenPointer() const
 {
     return d->accessPointer;
 }
+QString ServerProfile::idTokenPointer() const
+{
+    return d->idTokenPointer;
+}
+bool ServerProfile::isOpenIdConnect() const
+{
+    return d->hasOidc;
+}
+ServerProfile::OpenIdConnect ServerProfile::openIdConnect() const
+{
+    return d->oidc;
+}
+
+ServerProfile ServerProfile::openIdConnect(
+    const QUrl &issuer, const QString &clientId, const QStringList &scopes)
+{
+    QJsonObject root = builtin(QStringLiteral("oidc")).toJson();
+    QJsonObject oidc = root.value(QLatin1String("oidc")).toObject();
+    oidc.insert(QLatin1String("issuer"), issuer.toString());
+    oidc.insert(QLatin1String("clientId"), clientId);
+    if (!scopes.isEmpty())
+        oidc.insert(QLatin1String("scopes"), QJsonArray::fromStringList(scopes));
+    root.insert(QLatin1String("oidc"), oidc);
+    return fromJsonObject(root);
+}
+
 ServerProfile::TokenLocation ServerProfile::refreshTokenLocation() const
 {
     return d->refreshLocation;

@@ -85,6 +85,18 @@ QSslConfiguration SessionCore::sslConfiguration() const
     return m_ssl;
 }
 
+void SessionCore::setExchangeProfile(const ServerProfile &exchange)
+{
+    QMutexLocker lock(&m_mutex);
+    m_exchange = exchange;
+}
+
+ServerProfile SessionCore::exchangeProfile() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_exchange;
+}
+
 void SessionCore::setApiKey(const QByteArray &header, const QByteArray &key)
 {
     QMutexLocker lock(&m_mutex);

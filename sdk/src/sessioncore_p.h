@@ -90,6 +90,12 @@ public:
     void setSslConfiguration(const QSslConfiguration &configuration);
     QSslConfiguration sslConfiguration() const;
 
+    // The profile the auth exchanges (sign-in, refresh, sign-out) speak: the application's,
+    // or for an OpenID provider the one made from its endpoints (with a client secret the
+    // application gave, so never handed out). Read by the refresh coordinator.
+    void setExchangeProfile(const ServerProfile &exchange);
+    ServerProfile exchangeProfile() const;
+
     // API-key mode (service clients): the key goes, in its header, to the API origin whenever
     // there is no bearer session. Empty key: off.
     void setApiKey(const QByteArray &header, const QByteArray &key);
@@ -209,6 +215,7 @@ private:
     QByteArray m_apiKeyHeader;
     QByteArray m_apiKey;
     QSslConfiguration m_ssl;
+    ServerProfile m_exchange { profile };
     qint64 m_freshUntilMs = std::numeric_limits<qint64>::max(); // on Clock::instance()
     QList<Pending> m_waiters;
     QList<Settle> m_settles;

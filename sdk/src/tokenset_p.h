@@ -26,6 +26,7 @@ struct TokenSet
     QString lifetimeNote;
     QJsonObject user;
     QJsonObject claims;
+    QByteArray idToken; // an OpenID Connect ID token, when the answer had one
 };
 
 } // namespace Latchkey

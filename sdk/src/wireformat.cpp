@@ -24,6 +24,8 @@ constexpr auto kForm = "application/x-www-form-urlencoded";
 
 QUrl endpointUrl(const QUrl &baseUrl, const QString &path)
 {
+    if (!path.startsWith(QLatin1Char('/'))) // an absolute URL (an OpenID provider's endpoint)
+        return QUrl(path);
     QUrl url = baseUrl;
     QString basePath = url.path();
     if (basePath.endsWith(QLatin1Char('/')))
@@ -370,6 +372,11 @@ bool parseTokens(
         const QJsonValue user = JsonPointer::resolve(root, profile.userPointer());
         if (user.isObject())
             tokens->user = user.toObject();
+    }
+    if (!profile.idTokenPointer().isEmpty()) {
+        const QJsonValue idToken = JsonPointer::resolve(root, profile.idTokenPointer());
+        if (idToken.isString())
+            tokens->idToken = idToken.toString().toLatin1();
     }
     return true;
 }

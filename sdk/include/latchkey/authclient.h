@@ -2,6 +2,7 @@
 
 #include <latchkey/autherror.h>
 #include <latchkey/authreply.h>
+#include <latchkey/deviceauthorization.h>
 #include <latchkey/latchkey_export.h>
 #include <latchkey/serverprofile.h>
 
@@ -12,6 +13,7 @@
 #include <QUrl>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 namespace Latchkey {
@@ -147,8 +149,49 @@ public:
         session: SignedIn and not online() (see there). Called again while a restore runs, it
         joins it; called while offline, it tries to reach the server at once. */
     AuthReply *restore(const QString &identity = QString());
-    /*! Revokes the session on the server and always wipes it locally. */
+    /*! Revokes the session on the server and always wipes it locally. With an OpenID provider
+        that has an end-session endpoint, the reply's data() holds "endSessionUrl" (also
+        endSessionUrl()): open it to end the provider's own session in the browser too. */
     AuthReply *signOut();
+
+    /*! OpenID Connect / OAuth 2.0 for native apps (RFC 8252): the authorization code flow with
+        PKCE (S256), state and nonce, in the system browser. The profile needs an "oidc" key
+        (ServerProfile::openIdConnect()). openUrlRequested() hands over the URL to open (and
+        the opener set with setUrlOpener() is called with it); the redirect comes back to a
+        loopback listener (http://127.0.0.1:<port>/…, the port any free one unless the profile's
+        redirectUri names one) or, for a private-use URI scheme, through handleRedirect().
+        The reply ends when the code was exchanged and the tokens kept, like signIn(); with
+        AccessDenied when the person or the provider refused, AuthorizationExpired after
+        redirectTimeout() without an answer, Cancelled after cancelSignIn(). docs/oidc.md. */
+    AuthReply *signInWithBrowser();
+    /*! A redirect the application received for its private-use URI scheme (from its URL
+        handler, e.g. QDesktopServices::setUrlHandler()): true when it answers the browser
+        sign-in in progress, which then goes on. */
+    bool handleRedirect(const QUrl &url);
+    /*! The device authorization grant (RFC 8628) for devices without a browser or keyboard:
+        deviceCodeReceived() gives the code to show; the provider is polled until the person
+        approved it elsewhere. Ends AccessDenied when refused, AuthorizationExpired when the code
+        expired, Cancelled after cancelSignIn(). */
+    AuthReply *signInWithDevice();
+    /*! Client credentials (RFC 6749 §4.4) for services: a token for the client itself, no
+        user, no refresh token. A new one is fetched with \a clientSecret before expiry and on a
+        401, in single flight like any refresh. The secret stays in memory: never stored,
+        never logged; nothing is written to the token store. */
+    AuthReply *signInWithClientCredentials(const QByteArray &clientSecret);
+    /*! For a confidential client (the profile's oidc.clientAuth "basic" or "post"): the secret
+        sent to the token endpoint. Kept in memory only. */
+    void setClientSecret(const QByteArray &secret);
+    /*! Ends the browser or device sign-in in progress with Cancelled. */
+    void cancelSignIn();
+    /*! Called with the authorization URL of signInWithBrowser() (after openUrlRequested());
+        return false when it could not be opened: the sign-in then fails. The SDK has no GUI
+        dependency: pass QDesktopServices::openUrl, or Qt.openUrlExternally from QML. */
+    void setUrlOpener(std::function<bool(const QUrl &)> opener);
+    /*! How long signInWithBrowser() waits for the redirect. Default 5 minutes. */
+    void setRedirectTimeout(std::chrono::milliseconds timeout);
+    std::chrono::milliseconds redirectTimeout() const;
+    /*! The OpenID provider's end-session URL of the session signOut() ended; empty when none. */
+    QUrl endSessionUrl() const;
     /*! Creates an account through the profile's "register" endpoint; does not sign in.
         \a fields adds what the server wants beside identity and password (names, …). Ends with
         PasswordPolicy (see requirements()), AlreadyExists, or the created user in data(). */
@@ -190,6 +233,11 @@ Q_SIGNALS:
         is gone and the state is SignedOut. Emitted once per session. */
     void sessionExpired(const Latchkey::AuthError &error);
     void tokenRefreshed(Latchkey::AuthClient::RefreshReason reason);
+    /*! signInWithBrowser(): open \a url in the system browser (never in an embedded view:
+        RFC 8252 §8.12). */
+    void openUrlRequested(const QUrl &url);
+    /*! signInWithDevice(): show \a code to the person. */
+    void deviceCodeReceived(const Latchkey::DeviceAuthorization &code);
     /*! One refresh attempt failed on the network (an answer cut short included) or with a 5xx
         (or 408, 429); the next attempt follows in \a retryInMs. Requests waiting for it keep
         waiting. */

@@ -54,6 +54,9 @@ public:
         Protocol, ///< the response was not what the profile describes, or a request is refused
         KeychainUnavailable, ///< the OS keychain refused or is locked
         Cancelled, ///< the operation was aborted by the application
+        AccessDenied, ///< the user or the identity provider refused the sign-in (access_denied)
+        AuthorizationExpired, ///< a device code or a browser sign-in ran out of time before
+                              ///< it was approved
     };
     Q_ENUM(Kind)
 

@@ -9,10 +9,12 @@
 #include <QSharedDataPointer>
 #include <QString>
 #include <QStringList>
+#include <QUrl>
 
 namespace Latchkey {
 
 class ServerProfileData;
+class ServerProfilePrivate;
 
 /*!
     How one server speaks: the paths of its auth endpoints, how requests are encoded, where the
@@ -66,6 +68,32 @@ public:
         QList<QJsonValue> values; ///< strings or numbers, compared exactly
     };
 
+    /*! How the client authenticates at an OpenID provider's token endpoint: a public client
+        (none, the default for apps), HTTP Basic (client_secret_basic) or the secret in the body
+        (client_secret_post). The secret itself comes from the application
+        (AuthClient::setClientSecret()), never from a profile. */
+    enum class ClientAuth { None, Basic, Post };
+
+    /*! The "oidc" key: an OpenID Connect provider (or a plain OAuth 2.0 authorization server)
+        signed in to through the browser, a device code or client credentials. docs/oidc.md. */
+    struct OpenIdConnect
+    {
+        QUrl issuer; ///< discovery at issuer + "/.well-known/openid-configuration"
+        QString clientId;
+        QStringList scopes; ///< default: openid
+        ClientAuth clientAuth = ClientAuth::None;
+        QUrl redirectUri; ///< default http://127.0.0.1/callback (any free port)
+        QString prompt; ///< e.g. "consent"; empty: not sent
+        QStringList resources; ///< RFC 8707 resource indicators
+        QMap<QString, QString> authorizationParams; ///< extra authorization-request parameters
+        QMap<QString, QString> tokenParams; ///< extra token-request parameters
+        /*! Endpoints given by the profile, by name: authorization, token, deviceAuthorization,
+            userinfo, revocation, endSession. Each overrides the discovered one. */
+        QMap<QString, QUrl> endpoints;
+        QStringList identityClaims; ///< identity(): the first of these claims present
+        QUrl postLogoutRedirectUri; ///< added to the end-session URL
+    };
+
     ServerProfile();
     ServerProfile(const ServerProfile &other);
     ServerProfile &operator=(const ServerProfile &other);
@@ -81,6 +109,15 @@ public:
     static QStringList builtinNames();
     /*! A built-in name, else a file path. */
     static ServerProfile load(const QString &nameOrPath, QString *error = nullptr);
+    /*! The built-in "oidc" profile for \a issuer and \a clientId; \a scopes replace its
+        default (openid profile email offline_access) when given. */
+    static ServerProfile openIdConnect(
+        const QUrl &issuer, const QString &clientId, const QStringList &scopes = QStringList());
+
+    /*! Whether the profile has an "oidc" key: sign in through the browser, a device code or
+        client credentials (AuthClient::signInWithBrowser() and the others). */
+    bool isOpenIdConnect() const;
+    OpenIdConnect openIdConnect() const;
 
     bool isValid() const;
     QString name() const;
@@ -97,6 +134,7 @@ public:
     QString accessTokenPointer() const;
     TokenLocation refreshTokenLocation() const;
     QString expiresInPointer() const; ///< empty: the JWT `exp` claim, else 401s only
+    QString idTokenPointer() const; ///< where an OpenID Connect ID token arrives; empty: none
     QString userPointer() const; ///< empty: the user is read from the JWT claims
     QString mePath() const;
     /*! Where the user object is in the answer of mePath(): "me": {"path": …, "user": …};
@@ -120,6 +158,7 @@ public:
     QJsonObject toJson() const;
 
 private:
+    friend class ServerProfilePrivate;
     QSharedDataPointer<ServerProfileData> d;
 };
 
