@@ -373,6 +373,27 @@ private slots:
             QStringLiteral("expired_token"));
     }
 
+    void endSessionRedirectsToTheLoopbackPort()
+    {
+        LoopbackListener listener;
+        QUrl url = endpoint("end_session_endpoint");
+        const QString signedOut
+            = QString(listener.redirectUri())
+                  .replace(QStringLiteral("/callback"), QStringLiteral("/signed-out"));
+        url.setQuery(QString::fromLatin1(
+                         form({ { QStringLiteral("client_id"), QStringLiteral("latchkey-native") },
+                             { QStringLiteral("post_logout_redirect_uri"), signedOut },
+                             { QStringLiteral("state"), QStringLiteral("bye") } })),
+            QUrl::StrictMode);
+        QProcess *userAgent = m_provider.authorize(url);
+        QTRY_COMPARE_WITH_TIMEOUT(userAgent->state(), QProcess::NotRunning, 30000);
+        QVERIFY2(userAgent->exitCode() == 0, OidcProvider::describe(userAgent).constData());
+        QCOMPARE(listener.requests.size(), 1);
+        QCOMPARE(listener.requests.first().path(), QStringLiteral("/signed-out"));
+        QCOMPARE(QUrlQuery(listener.requests.first()).queryItemValue(QStringLiteral("state")),
+            QStringLiteral("bye"));
+    }
+
     void clientCredentialsForServices()
     {
         int status = 0;

@@ -165,6 +165,9 @@ const API_RESOURCE = 'http://127.0.0.1/api';
 
 const configuration = {
   adapter: MapAdapter,
+  // No leeway: a token is refused from its exp on (the default, 15 s, lets userinfo accept an
+  // expired access token that introspection already calls inactive).
+  clockTolerance: 0,
   clients: [
     {
       ...loopbackNative,
@@ -306,6 +309,20 @@ await new Promise((resolve, reject) => {
 issuer = `http://127.0.0.1:${server.address().port}`;
 const provider = new Provider(issuer, configuration);
 
+// RFC 8252 §7.3 lets a native client's loopback redirect URI take any port; oidc-provider does so
+// for redirect_uri but matches post_logout_redirect_uri exactly. Here both take any port, so a
+// test can listen for the post-logout redirect on a free port.
+const { postLogoutRedirectUriAllowed } = provider.Client.prototype;
+provider.Client.prototype.postLogoutRedirectUriAllowed = function anyLoopbackPort(value) {
+  if (postLogoutRedirectUriAllowed.call(this, value)) return true;
+  let parsed;
+  try { parsed = new URL(value); } catch { return false; }
+  if (this.applicationType !== 'native' || parsed.protocol !== 'http:'
+      || parsed.hostname !== '127.0.0.1' || !parsed.port) return false;
+  parsed.port = '';
+  return postLogoutRedirectUriAllowed.call(this, parsed.href);
+};
+
 if (verbose) {
   for (const event of ['grant.error', 'server_error', 'authorization.error', 'introspection.error',
     'revocation.error', 'userinfo.error', 'device_authorization.error', 'code_verification.error',
@@ -403,7 +420,7 @@ async function testHook(ctx) {
     let n = 0;
     for (const p of payloadsOf(...models)) {
       if (models.includes('DeviceCode') && (p.accountId || p.error || p.consumed)) continue;
-      p.exp = now - 1;
+      p.exp = now - 3600;
       n += 1;
     }
     return n;
@@ -429,7 +446,7 @@ async function testHook(ctx) {
       // Every grant ends (as when an administrator signs every user out).
       let n = 0;
       for (const p of payloadsOf('AccessToken', 'RefreshToken', 'ClientCredentials')) {
-        p.exp = now - 1;
+        p.exp = now - 3600;
         n += 1;
       }
       sendJson(ctx, 200, { revoked: n });

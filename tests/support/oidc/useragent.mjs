@@ -9,6 +9,8 @@
 // URI exactly once. stdout: `REDIRECT <url>`, then `STATUS <http status>` for an http(s) redirect
 // URI (a private-use scheme such as com.example.latchkey:/callback is only printed, for the test
 // to hand to AuthClient::handleRedirect()).
+// An end-session URL (RP-initiated logout) is confirmed ("yes, sign me out"); stdout then has the
+// REDIRECT/STATUS lines of the post-logout redirect URI, or `SIGNED OUT` without one.
 // Device mode enters the user code, confirms it, signs in and consents; stdout: `DEVICE APPROVED`,
 // or with --deny (it aborts on the confirmation page) `DEVICE DENIED`.
 //
@@ -178,6 +180,12 @@ async function run() {
     if (html.includes('id="device-success"')) {
       process.stdout.write('DEVICE APPROVED\n');
       return 0;
+    } else if (html.includes('id="signed-out"')) {
+      process.stdout.write('SIGNED OUT\n');
+      return 0;
+    } else if (find('op.logoutForm')) {
+      // RP-initiated logout: "Yes, sign me out" (--deny: stay signed in).
+      outcome = await submit(find('op.logoutForm'), opts.deny ? {} : { logout: 'yes' });
     } else if (find('login')) {
       if (opts.deny) {
         res = await request('GET', new URL(hrefById(html, 'abort'), res.url));
