@@ -237,6 +237,8 @@ void AuthClientPrivate::wipe(const QString &id, TokenStore::DoneCallback done)
         storeQueue->remove(tokenKey(id));
         storeQueue->remove(userKey(id));
     }
+    if (oidc)
+        storeQueue->remove(metadataKey());
     storeQueue->remove(lastIdentityKey(), std::move(done));
 }
 
@@ -716,17 +718,26 @@ AuthReply *AuthClient::restore(const QString &identity)
             refreshWith(id, refreshToken);
             return;
         }
-        d->oidc->withMetadata(
-            [this, current, foundNothing, refreshWith, id, refreshToken](const AuthError &error) {
+        auto discovered = [this, current, foundNothing, refreshWith, id, refreshToken](
+                              const AuthError &error) {
+            if (!current())
+                return;
+            if (error.isError()) {
+                foundNothing(error);
+                return;
+            }
+            d->core->setExchangeProfile(
+                d->oidc->exchangeProfile(OidcMetadata::Grant::AuthorizationCode));
+            refreshWith(id, refreshToken);
+        };
+        // The endpoints kept with the session first: a start without network then keeps the
+        // session offline as any other profile's; discovery only when none are kept.
+        d->storeQueue->read(d->metadataKey(),
+            [this, current, discovered](const QByteArray &document, const AuthError &) {
                 if (!current())
                     return;
-                if (error.isError()) {
-                    foundNothing(error);
-                    return;
-                }
-                d->core->setExchangeProfile(
-                    d->oidc->exchangeProfile(OidcMetadata::Grant::AuthorizationCode));
-                refreshWith(id, refreshToken);
+                d->oidc->adoptKeptMetadata(document);
+                d->oidc->withMetadata(discovered);
             });
     };
     d->readStoredSession(wanted,

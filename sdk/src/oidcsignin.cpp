@@ -104,6 +104,19 @@ void OidcSignIn::withMetadata(std::function<void(const AuthError &)> done)
         });
 }
 
+bool OidcSignIn::adoptKeptMetadata(const QByteArray &document)
+{
+    if (m_metadata.isComplete() || document.isEmpty())
+        return m_metadata.isComplete();
+    OidcMetadata kept;
+    AuthError error;
+    if (!OidcMetadata::fromDiscovery(
+            m_settings, document, m_context.allowInsecureHttp(), &kept, &error))
+        return false;
+    m_metadata = kept;
+    return true;
+}
+
 ServerProfile OidcSignIn::exchangeProfile(OidcMetadata::Grant grant) const
 {
     return m_metadata.exchangeProfile(m_profile, m_secret, grant);

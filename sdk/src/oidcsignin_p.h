@@ -56,6 +56,9 @@ public:
     bool hasMetadata() const { return m_metadata.isComplete(); }
     OidcMetadata metadata() const { return m_metadata; }
     ServerProfile exchangeProfile(OidcMetadata::Grant grant) const;
+    // Metadata kept from an earlier discovery (OidcMetadata::toDocument()), checked as a
+    // discovery document is; false (nothing changed) when it does not pass.
+    bool adoptKeptMetadata(const QByteArray &document);
 
     void browser(Done done);
     // A redirect the application received (private-use URI scheme): true when it belongs to

@@ -233,6 +233,7 @@ private Q_SLOTS:
         const AuthError error
             = browserSignIn(c.get(), userLogin + QStringList { QStringLiteral("--deny") });
         QCOMPARE(error.kind(), AuthError::Kind::AccessDenied);
+        QVERIFY2(!error.message().contains(QLatin1Char('+')), qPrintable(error.message()));
         QCOMPARE(c->state(), AuthClient::State::SignedOut);
     }
 
@@ -310,6 +311,26 @@ private Q_SLOTS:
         QCOMPARE(second.identity(), QStringLiteral("alice@example.com"));
         QCOMPARE(getMe(&second), 200);
         store->setParent(&second);
+    }
+
+    void restoreWithoutTheProviderKeepsTheSessionOffline()
+    {
+        auto c = client();
+        QCOMPARE(browserSignIn(c.get()).kind(), AuthError::Kind::NoError);
+        // The next start: the provider cannot be reached (not even its discovery document).
+        const QUrl api = c->baseUrl();
+        provider.stop();
+        AuthClient next(c->profile(), api);
+        next.setTokenStore(store);
+        store->setParent(&next);
+        const AuthError error = wait(next.restore());
+        QCOMPARE(error.kind(), AuthError::Kind::Network);
+        QCOMPARE(next.state(), AuthClient::State::SignedIn);
+        QVERIFY(!next.isOnline());
+        QCOMPARE(next.identity(), QStringLiteral("alice@example.com"));
+        QVERIFY(!storedRefreshToken(&next, next.identity()).isEmpty());
+        QVERIFY2(provider.start({ QStringLiteral("--device-interval"), QStringLiteral("1") }),
+            qPrintable(provider.errorString()));
     }
 
     void signOutRevokesAndOffersTheEndSessionUrl()
