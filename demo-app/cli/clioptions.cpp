@@ -186,9 +186,10 @@ CliOptions::ParseResult CliOptions::parse(
                        "(@- reads stdin)."),
         QStringLiteral("JSON|@FILE"));
     const QCommandLineOption timeoutOption(QStringLiteral("timeout"),
-        QStringLiteral("Give up after this many seconds, exit 3 (default: 60; 0: never). login "
-                       "--browser waits this long for the browser (default: 5 minutes), login "
-                       "--device by default as long as its code lives."),
+        QStringLiteral(
+            "Give up after this many seconds, exit 3 (default: 60; 0: never). login "
+            "--browser waits this long for the browser (default: 5 minutes; then exit 2), login "
+            "--device by default as long as its code lives."),
         QStringLiteral("SECONDS"), QStringLiteral("60"));
     const QCommandLineOption caFileOption(QStringLiteral("ca-file"),
         QStringLiteral("PEM file of CA certificates to trust besides the system's (a private "
