@@ -14,6 +14,7 @@
 #include <QJsonDocument>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTest>
 #include <QUrlQuery>
 
@@ -162,6 +163,22 @@ private Q_SLOTS:
         QCOMPARE(getMe(c.get(), &me), 200);
         QCOMPARE(me.value(QLatin1String("sub")).toString(), QStringLiteral("alice"));
         QVERIFY(!storedRefreshToken(c.get(), c->identity()).isEmpty());
+    }
+
+    void fixedRedirectPortAndPathFromTheProfile()
+    {
+        // Some providers match the registered redirect URI exactly: the profile names it.
+        quint16 port = 0;
+        {
+            QTcpServer probe;
+            QVERIFY(probe.listen(QHostAddress::LocalHost));
+            port = probe.serverPort();
+        }
+        const QString uri = QStringLiteral("http://127.0.0.1:%1/callback").arg(port);
+        auto c = client(native, {}, { { QStringLiteral("redirectUri"), uri } });
+        QCOMPARE(browserSignIn(c.get()).kind(), AuthError::Kind::NoError);
+        QCOMPARE(queryValue(lastOpened, QStringLiteral("redirect_uri")), uri);
+        QCOMPARE(c->identity(), QStringLiteral("alice@example.com"));
     }
 
     void redirectToAPrivateUseSchemeIsHandedInByTheApp()
