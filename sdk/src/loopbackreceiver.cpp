@@ -111,8 +111,13 @@ void LoopbackReceiver::onReadable(QTcpSocket *socket)
             QStringLiteral("This sign-in is already complete. You can close this tab."));
         return;
     }
-    m_delivered = true;
     url.setQuery(target.query(QUrl::FullyEncoded), QUrl::StrictMode);
+    if (m_accepts && !m_accepts(url)) {
+        answer(socket, 400, "Bad Request",
+            QStringLiteral("This is not the answer of the sign-in in progress."));
+        return;
+    }
+    m_delivered = true;
     answer(socket, 200, "OK",
         QStringLiteral("The application has the answer of your sign-in. You can close this tab "
                        "and go back to it."));

@@ -177,6 +177,9 @@ void OidcSignIn::browser(Done done)
                 finishWith(AuthError(AuthError::Kind::Protocol, listenError));
                 return;
             }
+            // A request without this sign-in's state (a port scanner, another local
+            // process) is answered 400 and does not take the browser's place.
+            m_receiver->setFilter([this](const QUrl &url) { return m_request.hasState(url); });
             connect(m_receiver, &LoopbackReceiver::received, this, &OidcSignIn::onRedirect);
             redirect = m_receiver->redirectUri();
         }
@@ -191,13 +194,17 @@ bool OidcSignIn::handleRedirect(const QUrl &url)
 {
     if (!m_done || !m_request.isRedirect(url))
         return false;
+    if (!m_request.hasState(url)) {
+        qCInfo(lcAuth) << "a redirect without this sign-in's state is ignored";
+        return false;
+    }
     onRedirect(url);
     return true;
 }
 
 void OidcSignIn::onRedirect(const QUrl &url)
 {
-    if (!m_done || !m_request.isValid())
+    if (!m_done || !m_request.hasState(url))
         return;
     m_redirectTimer.stop();
     QString code;

@@ -59,7 +59,8 @@ public:
 
     void browser(Done done);
     // A redirect the application received (private-use URI scheme): true when it belongs to
-    // the browser sign-in in progress (it is then handled).
+    // the browser sign-in in progress — its redirect URI and its state — (it is then handled);
+    // false leaves the sign-in waiting (a forged or stale redirect cannot end it).
     bool handleRedirect(const QUrl &url);
     void device(Done done);
     void clientCredentials(const QByteArray &secret, Done done);
