@@ -197,6 +197,34 @@ private Q_SLOTS:
         QCOMPARE(rawRequest(redirect, "GET " + path + " HTTP/1.1\r\n\r\n"), QByteArray());
     }
 
+    void refusedSignInStillAnswersTheBrowser()
+    {
+        // The person refused at the provider: the sign-in ends at once, and the browser still
+        // gets its page (not a reset connection) telling them to go back to the application.
+        FakeProvider provider;
+        QVERIFY(provider.start());
+        AuthClient c(provider.profile(), provider.server.baseUrl());
+        c.setTokenStore(new MemoryTokenStore(&c));
+        QUrl opened;
+        QObject::connect(
+            &c, &AuthClient::openUrlRequested, &c, [&](const QUrl &url) { opened = url; });
+        AuthReply *reply = c.signInWithBrowser();
+        reply->setAutoDelete(false);
+        QTRY_VERIFY_WITH_TIMEOUT(opened.isValid(), 10000);
+        QNetworkAccessManager browser;
+        QNetworkReply *back = browser.get(QNetworkRequest(redirectFor(opened,
+            QStringLiteral("error=access_denied&state=")
+                + queryValue(opened, QStringLiteral("state")))));
+        QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 10000);
+        QCOMPARE(reply->error().kind(), AuthError::Kind::AccessDenied);
+        QTRY_VERIFY_WITH_TIMEOUT(back->isFinished(), 10000);
+        QCOMPARE(back->error(), QNetworkReply::NoError);
+        QCOMPARE(httpStatus(back), 200);
+        QVERIFY(back->readAll().contains("go back"));
+        delete back;
+        delete reply;
+    }
+
     void forgedAppRedirectLeavesTheSignInWaiting()
     {
         // Any app can open a private-use scheme URL: one without the sign-in's state is not
