@@ -410,7 +410,7 @@ void OidcSignIn::userinfo(
         });
 }
 
-QJsonObject OidcSignIn::userFromIdToken(const QByteArray &idToken) const
+QJsonObject OidcSignIn::userFromIdToken(const QByteArray &idToken, const QString &subject) const
 {
     QJsonObject claims;
     AuthError error;
@@ -418,6 +418,10 @@ QJsonObject OidcSignIn::userFromIdToken(const QByteArray &idToken) const
         QByteArray(), QDateTime::currentSecsSinceEpoch() };
     if (!IdToken::validate(idToken, expected, &claims, &error)) {
         qCInfo(lcAuth) << "a refreshed ID token is ignored:" << error.message();
+        return QJsonObject();
+    }
+    if (!subject.isEmpty() && claims.value(QLatin1String("sub")).toString() != subject) {
+        qCWarning(lcAuth) << "a refreshed ID token is ignored: it names another user (sub)";
         return QJsonObject();
     }
     return userClaims(claims);

@@ -74,9 +74,9 @@ public:
     // The provider's end-session URL (RP-initiated logout) for a session whose ID token was
     // \a idToken; empty when the provider has none.
     QUrl endSessionUrl(const QByteArray &idToken) const;
-    // The user an ID token names (from a refresh: its iss and aud checked, no nonce); empty
-    // when it does not pass.
-    QJsonObject userFromIdToken(const QByteArray &idToken) const;
+    // The user an ID token names (from a refresh: its iss and aud checked, no nonce, and its
+    // sub must be \a subject when that is known: Core §12.2); empty when it does not pass.
+    QJsonObject userFromIdToken(const QByteArray &idToken, const QString &subject) const;
     // identity(): the first of the profile's identity claims present in \a user.
     QString identityOf(const QJsonObject &user) const;
 

@@ -1,6 +1,7 @@
 // A scripted OpenID provider (ScriptedServer) and a hostile local process against the SDK's
 // browser sign-in: what they send must not end, steer or poison it.
 #include <latchkey/authclient.h>
+#include <latchkey/authorizednetworkaccessmanager.h>
 #include <latchkey/memorytokenstore.h>
 
 #include "scriptedserver.h"
@@ -223,6 +224,47 @@ private Q_SLOTS:
         QVERIFY(back->readAll().contains("go back"));
         delete back;
         delete reply;
+    }
+
+    void refreshedIdTokenForAnotherUserIsIgnored()
+    {
+        // OpenID Connect Core §12.2: an ID token from a refresh names the same subject. One
+        // that names another does not turn the signed-in user's details into someone else's.
+        FakeProvider provider;
+        QVERIFY(provider.start());
+        provider.claimsFor = [](const QString &grant) {
+            if (grant != QLatin1String("refresh_token"))
+                return QJsonObject();
+            return QJsonObject { { QStringLiteral("sub"), QStringLiteral("mallory") },
+                { QStringLiteral("email"), QStringLiteral("mallory@example.com") } };
+        };
+        provider.server.on(QStringLiteral("/api/data"), [](const QHttpServerRequest &request) {
+            return request.value("Authorization") == "Bearer at-1"
+                ? ScriptedServer::json("{\"error\":\"expired\"}", 401)
+                : ScriptedServer::json("{\"ok\":true}");
+        });
+        AuthClient c(provider.profile(), provider.server.baseUrl());
+        auto *store = new MemoryTokenStore(&c);
+        c.setTokenStore(store);
+        QNetworkAccessManager browser;
+        QObject::connect(&c, &AuthClient::openUrlRequested, &c, [&](const QUrl &url) {
+            provider.nonce = queryValue(url, QStringLiteral("nonce")).toLatin1();
+            browser.get(QNetworkRequest(redirectFor(url,
+                QStringLiteral("code=abc&state=") + queryValue(url, QStringLiteral("state")))));
+        });
+        QCOMPARE(await(c.signInWithBrowser()).kind(), AuthError::Kind::NoError);
+        QCOMPARE(c.user().value(QLatin1String("sub")).toString(), QStringLiteral("alice"));
+        QSignalSpy refreshed(&c, &AuthClient::tokenRefreshed);
+        QNetworkReply *data = c.networkAccessManager()->get(
+            QNetworkRequest(provider.server.url(QStringLiteral("/api/data"))));
+        QTRY_VERIFY_WITH_TIMEOUT(data->isFinished(), 10000);
+        QCOMPARE(httpStatus(data), 200);
+        delete data;
+        QCOMPARE(refreshed.count(), 1);
+        QCOMPARE(c.identity(), QStringLiteral("alice@example.com"));
+        QCOMPARE(c.user().value(QLatin1String("sub")).toString(), QStringLiteral("alice"));
+        QCOMPARE(
+            c.user().value(QLatin1String("email")).toString(), QStringLiteral("alice@example.com"));
     }
 
     void forgedAppRedirectLeavesTheSignInWaiting()
