@@ -267,6 +267,40 @@ private Q_SLOTS:
             c.user().value(QLatin1String("email")).toString(), QStringLiteral("alice@example.com"));
     }
 
+    void idTokenWithSeveralAudiencesNeedsItsAuthorizedParty()
+    {
+        // OpenID Connect Core §3.1.3.7: an ID token for this client and others says which
+        // client it was issued to (azp); without it, it is not taken.
+        for (const bool withAzp : { false, true }) {
+            FakeProvider provider;
+            QVERIFY(provider.start());
+            provider.claimsFor = [withAzp](const QString &) {
+                QJsonObject o { { QStringLiteral("aud"),
+                    QJsonArray { clientId, QStringLiteral("another-client") } } };
+                if (withAzp)
+                    o.insert(QStringLiteral("azp"), clientId);
+                return o;
+            };
+            AuthClient c(provider.profile(), provider.server.baseUrl());
+            c.setTokenStore(new MemoryTokenStore(&c));
+            QNetworkAccessManager browser;
+            QObject::connect(&c, &AuthClient::openUrlRequested, &c, [&](const QUrl &url) {
+                provider.nonce = queryValue(url, QStringLiteral("nonce")).toLatin1();
+                browser.get(QNetworkRequest(redirectFor(url,
+                    QStringLiteral("code=abc&state=") + queryValue(url, QStringLiteral("state")))));
+            });
+            const AuthError error = await(c.signInWithBrowser());
+            if (withAzp) {
+                QCOMPARE(error.kind(), AuthError::Kind::NoError);
+            } else {
+                QCOMPARE(error.kind(), AuthError::Kind::Protocol);
+                QVERIFY2(
+                    error.message().contains(QLatin1String("azp")), qPrintable(error.message()));
+                QCOMPARE(c.state(), AuthClient::State::SignedOut);
+            }
+        }
+    }
+
     void forgedAppRedirectLeavesTheSignInWaiting()
     {
         // Any app can open a private-use scheme URL: one without the sign-in's state is not
