@@ -285,12 +285,21 @@ AuthClient::RefreshReason toPublic(RefreshReason reason)
 void AuthClientPrivate::onRefreshed(const TokenSet &tokens, RefreshReason reason)
 {
     const bool restoring = state == AuthClient::State::Restoring;
-    if (!tokens.idToken.isEmpty())
+    if (oidc && !tokens.idToken.isEmpty()) {
+        // A refreshed ID token is about the same user or it is not taken (OpenID Connect Core
+        // §12.2): neither shown nor kept as the end-session hint.
+        const QJsonObject fromIdToken
+            = oidc->userFromIdToken(tokens.idToken, user.value(QLatin1String("sub")).toString());
+        if (!fromIdToken.isEmpty()) {
+            idToken = tokens.idToken;
+            if (tokens.user.isEmpty()) {
+                TokenSet withUser = tokens;
+                withUser.user = fromIdToken;
+                applyTokenDetails(withUser);
+            }
+        }
+    } else if (!tokens.idToken.isEmpty()) {
         idToken = tokens.idToken;
-    if (oidc && tokens.user.isEmpty() && !tokens.idToken.isEmpty()) {
-        TokenSet withUser = tokens;
-        withUser.user = oidc->userFromIdToken(tokens.idToken);
-        applyTokenDetails(withUser);
     }
     if (!tokens.refresh.isEmpty() && !serviceMode) {
         ensureStore();

@@ -61,6 +61,15 @@ bool AuthorizationRequest::isRedirect(const QUrl &url) const
         && url.port() == m_redirectUri.port() && url.path() == m_redirectUri.path();
 }
 
+bool AuthorizationRequest::hasState(const QUrl &redirect) const
+{
+    return isValid()
+        && QUrlQuery(redirect)
+               .queryItemValue(QStringLiteral("state"), QUrl::FullyDecoded)
+               .toLatin1()
+        == m_state;
+}
+
 AuthError oauthError(const QString &error, const QString &description, int httpStatus)
 {
     const QString text = (description.isEmpty() ? error : description).left(300);

@@ -190,6 +190,9 @@ void OidcSignIn::browser(Done done)
                 finishWith(AuthError(AuthError::Kind::Protocol, listenError));
                 return;
             }
+            // A request without this sign-in's state (a port scanner, another local
+            // process) is answered 400 and does not take the browser's place.
+            m_receiver->setFilter([this](const QUrl &url) { return m_request.hasState(url); });
             connect(m_receiver, &LoopbackReceiver::received, this, &OidcSignIn::onRedirect);
             redirect = m_receiver->redirectUri();
         }
@@ -204,13 +207,17 @@ bool OidcSignIn::handleRedirect(const QUrl &url)
 {
     if (!m_done || !m_request.isRedirect(url))
         return false;
+    if (!m_request.hasState(url)) {
+        qCInfo(lcAuth) << "a redirect without this sign-in's state is ignored";
+        return false;
+    }
     onRedirect(url);
     return true;
 }
 
 void OidcSignIn::onRedirect(const QUrl &url)
 {
-    if (!m_done || !m_request.isValid())
+    if (!m_done || !m_request.hasState(url))
         return;
     m_redirectTimer.stop();
     QString code;
@@ -416,7 +423,7 @@ void OidcSignIn::userinfo(
         });
 }
 
-QJsonObject OidcSignIn::userFromIdToken(const QByteArray &idToken) const
+QJsonObject OidcSignIn::userFromIdToken(const QByteArray &idToken, const QString &subject) const
 {
     QJsonObject claims;
     AuthError error;
@@ -424,6 +431,10 @@ QJsonObject OidcSignIn::userFromIdToken(const QByteArray &idToken) const
         QByteArray(), QDateTime::currentSecsSinceEpoch() };
     if (!IdToken::validate(idToken, expected, &claims, &error)) {
         qCInfo(lcAuth) << "a refreshed ID token is ignored:" << error.message();
+        return QJsonObject();
+    }
+    if (!subject.isEmpty() && claims.value(QLatin1String("sub")).toString() != subject) {
+        qCWarning(lcAuth) << "a refreshed ID token is ignored: it names another user (sub)";
         return QJsonObject();
     }
     return userClaims(claims);

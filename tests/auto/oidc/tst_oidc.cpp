@@ -200,7 +200,7 @@ private Q_SLOTS:
         QVERIFY(!c->handleRedirect(redirect)); // nothing in progress any more
     }
 
-    void redirectWithAnotherStateIsRefused()
+    void redirectWithAnotherStateIsIgnored()
     {
         auto c = client(native, {},
             { { QStringLiteral("redirectUri"),
@@ -209,14 +209,19 @@ private Q_SLOTS:
         QObject::connect(c.get(), &AuthClient::openUrlRequested, c.get(),
             [&](const QUrl &url) { agent = provider.authorize(url, userLogin); });
         AuthReply *reply = c->signInWithBrowser();
+        reply->setAutoDelete(false);
         QTRY_VERIFY_WITH_TIMEOUT(agent && agent->state() == QProcess::NotRunning, 30000);
-        const QUrl forged = withQueryValue(
-            OidcProvider::redirectOf(agent), QStringLiteral("state"), QStringLiteral("forged"));
-        QVERIFY(c->handleRedirect(forged));
-        const AuthError error = wait(reply);
-        QCOMPARE(error.kind(), AuthError::Kind::Protocol);
-        QVERIFY2(error.message().contains(QLatin1String("state")), qPrintable(error.message()));
-        QCOMPARE(c->state(), AuthClient::State::SignedOut);
+        const QUrl redirect = OidcProvider::redirectOf(agent);
+        const QUrl forged
+            = withQueryValue(redirect, QStringLiteral("state"), QStringLiteral("forged"));
+        // Not this sign-in's answer: refused, and the sign-in waits on for its own.
+        QVERIFY(!c->handleRedirect(forged));
+        QTest::qWait(50);
+        QVERIFY(!reply->isFinished());
+        QCOMPARE(c->state(), AuthClient::State::SigningIn);
+        QVERIFY(c->handleRedirect(redirect));
+        QCOMPARE(wait(reply).kind(), AuthError::Kind::NoError);
+        QCOMPARE(c->identity(), QStringLiteral("alice@example.com"));
     }
 
     void authorizationWithoutPkceIsRefusedByTheProvider()
