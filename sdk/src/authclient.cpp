@@ -727,18 +727,18 @@ AuthReply *AuthClient::restore(const QString &identity)
             refreshWith(id, refreshToken);
             return;
         }
-        auto discovered = [this, current, foundNothing, refreshWith, id, refreshToken](
-                              const AuthError &error) {
-            if (!current())
-                return;
-            if (error.isError()) {
-                foundNothing(error);
-                return;
-            }
-            d->core->setExchangeProfile(
-                d->oidc->exchangeProfile(OidcMetadata::Grant::AuthorizationCode));
-            refreshWith(id, refreshToken);
-        };
+        auto discovered
+            = [this, current, foundNothing, refreshWith, id, refreshToken](const AuthError &error) {
+                  if (!current())
+                      return;
+                  if (error.isError()) {
+                      foundNothing(error);
+                      return;
+                  }
+                  d->core->setExchangeProfile(
+                      d->oidc->exchangeProfile(OidcMetadata::Grant::AuthorizationCode));
+                  refreshWith(id, refreshToken);
+              };
         // The endpoints kept with the session first: a start without network then keeps the
         // session offline as any other profile's; discovery only when none are kept.
         d->storeQueue->read(d->metadataKey(),

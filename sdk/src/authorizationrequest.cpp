@@ -86,8 +86,8 @@ AuthError oauthError(const QString &error, const QString &description, int httpS
         QStringLiteral("The provider refused the request: %1").arg(text), httpStatus);
 }
 
-bool AuthorizationRequest::accept(
-    const QUrl &redirect, const QUrl &issuer, QString *code, AuthError *error) const
+bool AuthorizationRequest::accept(const QUrl &redirect, const QUrl &issuer, QString *code,
+    AuthError *error, bool issRequired) const
 {
     // The query is form-encoded (RFC 6749 §4.1.2, Appendix B): '+' is a space.
     const QUrlQuery query(
@@ -103,7 +103,14 @@ bool AuthorizationRequest::accept(
                            "match): ignored"));
         return false;
     }
-    // RFC 9207: an issuer that names itself must be the one asked (mix-up attacks).
+    // RFC 9207: an issuer that names itself must be the one asked (mix-up attacks); one that
+    // says it always does must.
+    if (issRequired && !query.hasQueryItem(QStringLiteral("iss"))) {
+        *error = AuthError(AuthError::Kind::Protocol,
+            QStringLiteral("The redirect does not name its issuer although the provider says "
+                           "it always does"));
+        return false;
+    }
     if (query.hasQueryItem(QStringLiteral("iss")) && !issuer.isEmpty()
         && value("iss") != issuer.toString()) {
         *error = AuthError(AuthError::Kind::Protocol,

@@ -39,7 +39,10 @@ public:
     // Reads the redirect: the code, or why there is none. Refuses an answer to another request
     // (state), from another issuer (iss, RFC 9207, when sent) and reports the provider's error
     // (access_denied: AccessDenied; any other: Protocol with its description).
-    bool accept(const QUrl &redirect, const QUrl &issuer, QString *code, AuthError *error) const;
+    // \a issRequired: the provider says it always names itself (RFC 9207 §3): an answer
+    // without "iss" is then refused too.
+    bool accept(const QUrl &redirect, const QUrl &issuer, QString *code, AuthError *error,
+        bool issRequired = false) const;
 
 private:
     QUrl m_url;

@@ -90,6 +90,8 @@ bool OidcMetadata::fromDiscovery(const ServerProfile::OpenIdConnect &settings,
     }
     if (m.token.isEmpty())
         return fail(QStringLiteral("it names no token_endpoint"));
+    m.issInResponses
+        = o.value(QLatin1String("authorization_response_iss_parameter_supported")).toBool();
     *metadata = m;
     return true;
 }
@@ -98,6 +100,8 @@ QByteArray OidcMetadata::toDocument() const
 {
     QJsonObject o;
     o.insert(QStringLiteral("issuer"), issuer.toString());
+    if (issInResponses)
+        o.insert(QStringLiteral("authorization_response_iss_parameter_supported"), true);
     const std::pair<const char *, const QUrl *> fields[] = {
         { "authorization_endpoint", &authorization },
         { "token_endpoint", &token },

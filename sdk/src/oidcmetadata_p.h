@@ -20,6 +20,8 @@ struct OidcMetadata
     QUrl userinfo;
     QUrl revocation;
     QUrl endSession;
+    // RFC 9207: the provider names itself in every authorization response ("iss").
+    bool issInResponses = false;
 
     bool isComplete() const { return token.isValid() && !token.isEmpty(); }
 

@@ -50,6 +50,16 @@ void OidcSignIn::setRedirectTimeout(std::chrono::milliseconds timeout)
 void OidcSignIn::withMetadata(std::function<void(const AuthError &)> done)
 {
     if (m_metadata.isComplete()) {
+        // Endpoints the profile names are held to what discovered ones are.
+        for (const QUrl &url : m_settings.endpoints) {
+            if (!isSecureEndpoint(url, m_context.allowInsecureHttp())) {
+                done(AuthError(AuthError::Kind::Protocol,
+                    QStringLiteral("Refusing the endpoint %1 over plain http: use https, or "
+                                   "allow insecure http explicitly")
+                        .arg(url.toDisplayString())));
+                return;
+            }
+        }
         done(AuthError());
         return;
     }
@@ -222,7 +232,7 @@ void OidcSignIn::onRedirect(const QUrl &url)
     m_redirectTimer.stop();
     QString code;
     AuthError error;
-    if (!m_request.accept(url, m_metadata.issuer, &code, &error)) {
+    if (!m_request.accept(url, m_metadata.issuer, &code, &error, m_metadata.issInResponses)) {
         finishWith(error);
         return;
     }

@@ -255,8 +255,15 @@ void RefreshCoordinator::releaseShared()
 void RefreshCoordinator::send(const QByteArray &refreshToken)
 {
     ++m_attempt;
-    qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << int(m_reason) << "token"
-                    << redacted(refreshToken);
+    const ServerProfile profile = m_core->exchangeProfile();
+    // A client's own secret (client credentials) is not even fingerprinted: a short one could
+    // be guessed against the hash.
+    if (profile.refresh().send.in == ServerProfile::Carrier::None)
+        qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << int(m_reason)
+                        << "with the client's credentials";
+    else
+        qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << int(m_reason) << "token"
+                        << redacted(refreshToken);
     const quint64 ticket = m_ticket;
     m_call = AuthCall::post(m_nam,
         WireFormat::refresh(m_core->exchangeProfile(), m_core->baseUrl, refreshToken),

@@ -40,8 +40,8 @@ int editDistance(const QString &a, const QString &b)
         row[0] = i;
         for (int j = 1; j <= int(b.size()); ++j) {
             const int up = row[j];
-            row[j] = std::min({ row[j] + 1, row[j - 1] + 1,
-                diagonal + (a[i - 1] == b[j - 1] ? 0 : 1) });
+            row[j] = std::min(
+                { row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1) });
             diagonal = up;
         }
     }
@@ -428,10 +428,10 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     r.known(root, QString(),
         { QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("version"),
             QStringLiteral("login"), QStringLiteral("refresh"), QStringLiteral("logout"),
-            QStringLiteral("register"), QStringLiteral("changePassword"),
-            QStringLiteral("tokens"), QStringLiteral("errors"), QStringLiteral("me"),
-            QStringLiteral("claims"), QStringLiteral("apiKey"), QStringLiteral("endpoints"),
-            QStringLiteral("authorization"), QStringLiteral("oidc") });
+            QStringLiteral("register"), QStringLiteral("changePassword"), QStringLiteral("tokens"),
+            QStringLiteral("errors"), QStringLiteral("me"), QStringLiteral("claims"),
+            QStringLiteral("apiKey"), QStringLiteral("endpoints"), QStringLiteral("authorization"),
+            QStringLiteral("oidc") });
     // An OpenID provider's exchanges come from its endpoints (discovered or given under "oidc"):
     // such a profile needs no "login" or "tokens".
     const QJsonObject oidc = r.object(root, QString(), QStringLiteral("oidc"), false);
@@ -490,8 +490,8 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     const QJsonObject errors = r.object(root, QString(), QStringLiteral("errors"), false);
     const QString e = QStringLiteral("errors.");
     r.known(errors, e,
-        { QStringLiteral("message"), QStringLiteral("requirements"),
-            QStringLiteral("lockedUntil"), QStringLiteral("retryAfter") });
+        { QStringLiteral("message"), QStringLiteral("requirements"), QStringLiteral("lockedUntil"),
+            QStringLiteral("retryAfter") });
     const QJsonValue messages = errors.value(QLatin1String("message"));
     if (messages.isString()) {
         p->messagePointers << messages.toString();
@@ -519,7 +519,8 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     const QJsonValue me = root.value(QLatin1String("me"));
     if (me.isObject()) {
         const QJsonObject meObject = me.toObject();
-        r.known(meObject, QStringLiteral("me."), { QStringLiteral("path"), QStringLiteral("user") });
+        r.known(
+            meObject, QStringLiteral("me."), { QStringLiteral("path"), QStringLiteral("user") });
         p->mePath = r.path(meObject, QStringLiteral("me."), QStringLiteral("path"), true);
         p->meUserPointer
             = r.pointer(meObject, QStringLiteral("me."), QStringLiteral("user"), false);

@@ -10,8 +10,10 @@
 #include "scriptedserver.h"
 #include "testhelpers.h"
 
+#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLoggingCategory>
 #include <QNetworkReply>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -23,6 +25,28 @@ using namespace LatchkeyTest;
 using namespace std::chrono_literals;
 
 namespace {
+
+// Every message of Latchkey's categories, debug included, while it lives.
+QStringList logLines;
+struct LogCapture
+{
+    static void handler(QtMsgType, const QMessageLogContext &, const QString &message)
+    {
+        logLines << message;
+    }
+    LogCapture()
+    {
+        logLines.clear();
+        QLoggingCategory::setFilterRules(QStringLiteral("latchkey.*=true"));
+        previous = qInstallMessageHandler(handler);
+    }
+    ~LogCapture()
+    {
+        qInstallMessageHandler(previous);
+        QLoggingCategory::setFilterRules(QString());
+    }
+    QtMessageHandler previous = nullptr;
+};
 
 const QString native = QStringLiteral("latchkey-native");
 const QStringList userLogin = { QStringLiteral("--login"), QStringLiteral("alice"),
@@ -488,6 +512,16 @@ private Q_SLOTS:
             r->deleteLater();
         }
         QCOMPARE(provider.tokenRequests(QStringLiteral("client_credentials")), 2);
+        // The secret is never in a log line, not even as the fingerprint other secrets get.
+        const QByteArray fingerprint
+            = QCryptographicHash::hash("service-secret", QCryptographicHash::Sha256)
+                  .toHex()
+                  .left(8);
+        for (const QString &line : std::as_const(logLines)) {
+            QVERIFY2(!line.contains(QLatin1String("service-secret"))
+                    && !line.contains(QString::fromLatin1(fingerprint)),
+                qPrintable(line));
+        }
         // Nothing of a client's session is kept: no secret, no token in the store.
         QCOMPARE(memory->count(), 0);
     }

@@ -50,6 +50,7 @@ struct FakeProvider
     QByteArray nonce;
     int tokens = 0;
     std::function<QJsonObject(const QString &grant)> claimsFor;
+    QJsonObject discoveryExtra; // more of the discovery document
 
     bool start()
     {
@@ -58,11 +59,13 @@ struct FakeProvider
         issuer = server.baseUrl().toString(QUrl::StripTrailingSlash);
         server.on(QStringLiteral("/.well-known/openid-configuration"),
             [this](const QHttpServerRequest &) {
-                const QJsonObject doc { { QStringLiteral("issuer"), issuer },
+                QJsonObject doc { { QStringLiteral("issuer"), issuer },
                     { QStringLiteral("authorization_endpoint"),
                         QString(issuer + QStringLiteral("/auth")) },
                     { QStringLiteral("token_endpoint"),
                         QString(issuer + QStringLiteral("/token")) } };
+                for (auto it = discoveryExtra.begin(); it != discoveryExtra.end(); ++it)
+                    doc.insert(it.key(), it.value());
                 return ScriptedServer::json(QJsonDocument(doc).toJson());
             });
         server.on(QStringLiteral("/token"), [this](const QHttpServerRequest &request) {
@@ -224,6 +227,50 @@ private Q_SLOTS:
         QVERIFY(back->readAll().contains("go back"));
         delete back;
         delete reply;
+    }
+
+    void redirectWithoutIssIsRefusedWhenTheProviderAlwaysSendsIt()
+    {
+        // RFC 9207 §2.4: a provider that says it names itself in every answer, whose answer
+        // does not, may be another provider's answer (a mix-up).
+        FakeProvider provider;
+        provider.discoveryExtra.insert(
+            QStringLiteral("authorization_response_iss_parameter_supported"), true);
+        QVERIFY(provider.start());
+        AuthClient c(provider.profile(), provider.server.baseUrl());
+        c.setTokenStore(new MemoryTokenStore(&c));
+        QNetworkAccessManager browser;
+        QObject::connect(&c, &AuthClient::openUrlRequested, &c, [&](const QUrl &url) {
+            browser.get(QNetworkRequest(redirectFor(url,
+                QStringLiteral("code=abc&state=") + queryValue(url, QStringLiteral("state")))));
+        });
+        const AuthError error = await(c.signInWithBrowser());
+        QCOMPARE(error.kind(), AuthError::Kind::Protocol);
+        QVERIFY2(error.message().contains(QLatin1String("issuer")), qPrintable(error.message()));
+        QCOMPARE(provider.tokens, 0); // the code was never exchanged
+    }
+
+    void profileEndpointsOverPlainHttpAreRefused()
+    {
+        // Endpoints a profile names are held to what discovered ones are: https (or loopback).
+        QJsonObject root = ServerProfile::builtin(QStringLiteral("oidc")).toJson();
+        QJsonObject oidc = root.value(QLatin1String("oidc")).toObject();
+        oidc.insert(QStringLiteral("clientId"), QStringLiteral("app"));
+        oidc.insert(QStringLiteral("endpoints"),
+            QJsonObject {
+                { QStringLiteral("authorization"), QStringLiteral("https://idp.example/auth") },
+                { QStringLiteral("token"), QStringLiteral("http://idp.example/token") } });
+        root.insert(QStringLiteral("oidc"), oidc);
+        AuthClient c(
+            ServerProfile::fromJsonObject(root), QUrl(QStringLiteral("https://api.example")));
+        c.setTokenStore(new MemoryTokenStore(&c));
+        bool opened = false;
+        QObject::connect(&c, &AuthClient::openUrlRequested, &c, [&] { opened = true; });
+        const AuthError error = await(c.signInWithBrowser());
+        QCOMPARE(error.kind(), AuthError::Kind::Protocol);
+        QVERIFY2(
+            error.message().contains(QLatin1String("plain http")), qPrintable(error.message()));
+        QVERIFY(!opened);
     }
 
     void refreshedIdTokenForAnotherUserIsIgnored()
