@@ -485,6 +485,7 @@ private Q_SLOTS:
                                           : ScriptedServer::json("{\"ok\":true}");
         });
         QVERIFY(api.listen());
+        const LogCapture capture;
         auto profile = ServerProfile::openIdConnect(
             provider.issuer(), QStringLiteral("latchkey-service"), { QStringLiteral("api:read") });
         QJsonObject root = profile.toJson();
