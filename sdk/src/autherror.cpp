@@ -30,6 +30,15 @@ AuthError::AuthError(Kind kind, const QString &message, int httpStatus)
 
 AuthError::AuthError(const AuthError &other) = default;
 AuthError &AuthError::operator=(const AuthError &other) = default;
+
+bool AuthError::operator==(const AuthError &other) const
+{
+    return d == other.d
+        || (d->kind == other.d->kind && d->message == other.d->message
+            && d->httpStatus == other.d->httpStatus && d->retryAfter == other.d->retryAfter
+            && d->lockedUntil == other.d->lockedUntil && d->requirements == other.d->requirements
+            && d->networkError == other.d->networkError);
+}
 AuthError::~AuthError() = default;
 
 AuthError::Kind AuthError::kind() const

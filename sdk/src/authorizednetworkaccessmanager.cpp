@@ -8,9 +8,16 @@
 
 namespace Latchkey {
 
+class AuthorizedNetworkAccessManagerPrivate
+{
+public:
+    // The session of the client this manager was made for, shared with every other manager.
+    std::shared_ptr<SessionCore> session;
+};
+
 AuthorizedNetworkAccessManager::AuthorizedNetworkAccessManager(AuthClient *client, QObject *parent)
     : QNetworkAccessManager(parent)
-    , m_session(AuthClientPrivate::sessionOf(client))
+    , d(new AuthorizedNetworkAccessManagerPrivate { AuthClientPrivate::sessionOf(client) })
 { }
 
 AuthorizedNetworkAccessManager::~AuthorizedNetworkAccessManager() = default;
@@ -28,15 +35,15 @@ QNetworkReply *AuthorizedNetworkAccessManager::createRequest(
     // Another origin, nothing to attach, the application's own Authorization, or the login and
     // refresh endpoints themselves (their 401 means "wrong credentials", never "refresh"):
     // untouched.
-    if (!m_session || !m_session->manages()
+    if (!d->session || !d->session->manages()
         || request.hasRawHeader(QByteArrayLiteral("Authorization"))
-        || request.hasRawHeader(m_session->profile.authorizationHeader())
-        || !m_session->authorizes(request.url()) || m_session->isAuthEndpoint(request.url())) {
+        || request.hasRawHeader(d->session->profile.authorizationHeader())
+        || !d->session->authorizes(request.url()) || d->session->isAuthEndpoint(request.url())) {
         // Still the client's TLS for the API's origin, as RetryingReply gives it.
-        if (m_session && m_session->authorizes(request.url())
+        if (d->session && d->session->authorizes(request.url())
             && request.url().scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0
             && request.sslConfiguration() == QSslConfiguration::defaultConfiguration()) {
-            const QSslConfiguration tls = m_session->sslConfiguration();
+            const QSslConfiguration tls = d->session->sslConfiguration();
             if (!tls.isNull()) {
                 QNetworkRequest withTls = request;
                 withTls.setSslConfiguration(tls);
@@ -63,7 +70,7 @@ QNetworkReply *AuthorizedNetworkAccessManager::createRequest(
     auto create = [this](Operation o, const QNetworkRequest &r, QIODevice *body) {
         return QNetworkAccessManager::createRequest(o, r, body);
     };
-    return new RetryingReply(m_session, create, op, outer, outgoingData, redirectPolicy(), this);
+    return new RetryingReply(d->session, create, op, outer, outgoingData, redirectPolicy(), this);
 }
 
 } // namespace Latchkey

@@ -4,24 +4,60 @@
 
 namespace Latchkey {
 
+class AuthReplyPrivate
+{
+public:
+    AuthError error;
+    QJsonObject data;
+    bool finished = false;
+    bool finishing = false;
+    bool autoDelete = true;
+};
+
 AuthReply::AuthReply(QObject *parent)
     : QObject(parent)
+    , d(new AuthReplyPrivate)
 { }
 
 AuthReply::~AuthReply() = default;
 
+bool AuthReply::isFinished() const
+{
+    return d->finished;
+}
+
+AuthError AuthReply::error() const
+{
+    return d->error;
+}
+
+QJsonObject AuthReply::data() const
+{
+    return d->data;
+}
+
+bool AuthReply::autoDelete() const
+{
+    return d->autoDelete;
+}
+
+void AuthReply::setAutoDelete(bool autoDelete)
+{
+    d->autoDelete = autoDelete;
+}
+
 void AuthReply::finish(const AuthError &error, const QJsonObject &data)
 {
-    if (m_finished || m_finishing)
+    if (d->finished || d->finishing)
         return;
-    m_finishing = true;
-    m_error = error;
-    m_data = data;
+    d->finishing = true;
+    d->error = error;
+    d->data = data;
     // Always from the event loop: a caller connects to finished() after the call returns.
     QTimer::singleShot(0, this, [this] {
-        m_finished = true;
+        d->finished = true;
         Q_EMIT finished();
-        if (m_autoDelete)
+        if (d->autoDelete)
             deleteLater();
     });
 }

@@ -64,6 +64,10 @@ public:
     AuthError(Kind kind, const QString &message, int httpStatus = 0);
     AuthError(const AuthError &other);
     AuthError &operator=(const AuthError &other);
+    /*! Equal when every detail is: kind, message, HTTP status, retry-after, locked-until,
+        requirements and network error. */
+    bool operator==(const AuthError &other) const;
+    bool operator!=(const AuthError &other) const { return !(*this == other); }
     ~AuthError();
 
     Kind kind() const;

@@ -10,7 +10,7 @@
 namespace Latchkey {
 
 class AuthClient;
-class SessionCore;
+class AuthorizedNetworkAccessManagerPrivate;
 
 /*!
     A drop-in QNetworkAccessManager. Requests to the origin (scheme, host, port) of the client's
@@ -44,7 +44,7 @@ protected:
         Operation op, const QNetworkRequest &request, QIODevice *outgoingData) override;
 
 private:
-    std::shared_ptr<SessionCore> m_session;
+    std::unique_ptr<AuthorizedNetworkAccessManagerPrivate> const d;
 };
 
 } // namespace Latchkey

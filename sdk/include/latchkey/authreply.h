@@ -6,7 +6,13 @@
 #include <QJsonObject>
 #include <QObject>
 
+#include <memory>
+
 namespace Latchkey {
+
+class AuthClient;
+class AuthClientPrivate;
+class AuthReplyPrivate;
 
 /*!
     A job for one asynchronous operation (sign in, restore, sign out, …), in the manner of
@@ -19,29 +25,28 @@ class LATCHKEY_EXPORT AuthReply : public QObject
     Q_OBJECT
     Q_PROPERTY(bool finished READ isFinished NOTIFY finished FINAL)
 public:
-    explicit AuthReply(QObject *parent = nullptr);
     ~AuthReply() override;
 
-    bool isFinished() const { return m_finished; }
-    AuthError error() const { return m_error; }
-    /*! What the operation returned, if anything (fetchProfile(): the user object). */
-    QJsonObject data() const { return m_data; }
-    bool autoDelete() const { return m_autoDelete; }
-    void setAutoDelete(bool autoDelete) { m_autoDelete = autoDelete; }
-
-    /*! For producers of replies (AuthClient, token stores): ends the job. Only the first call
-        counts; finished() follows from the event loop. */
-    void finish(const AuthError &error = AuthError(), const QJsonObject &data = QJsonObject());
+    bool isFinished() const;
+    AuthError error() const;
+    /*! What the operation returned, if anything (fetchProfile(): the user object; signOut():
+        "endSessionUrl" for an OpenID provider). */
+    QJsonObject data() const;
+    bool autoDelete() const;
+    void setAutoDelete(bool autoDelete);
 
 Q_SIGNALS:
     void finished();
 
 private:
-    AuthError m_error;
-    QJsonObject m_data;
-    bool m_finished = false;
-    bool m_finishing = false;
-    bool m_autoDelete = true;
+    // Made and ended by AuthClient only.
+    friend class AuthClient;
+    friend class AuthClientPrivate;
+    explicit AuthReply(QObject *parent);
+    // Ends the job. Only the first call counts; finished() follows from the event loop.
+    void finish(const AuthError &error = AuthError(), const QJsonObject &data = QJsonObject());
+
+    std::unique_ptr<AuthReplyPrivate> const d;
 };
 
 } // namespace Latchkey
