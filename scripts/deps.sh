@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package Latchkey's build, tests and demo need.
-# Idempotent: installs only what is missing; runs `apt-get update` at most once.
+# Idempotent: installs only what is missing; runs `apt-get update` at most once; installs the
+# OIDC test provider's npm packages (tests/support/oidc) when its package-lock.json changed.
 set -euo pipefail
 
 PACKAGES=(
@@ -33,19 +34,40 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+# The OIDC tests run a real OpenID provider (tests/support/oidc) on Node.js: an existing node
+# (any >= 18) is kept; without one, Debian's nodejs and npm are installed.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
 fi
 
-echo "deps: installing ${missing[*]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-# Update the package lists once if they are absent or older than a day.
-if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
-  $SUDO apt-get update -qq
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#PACKAGES[@]} packages present"
+else
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Update the package lists once if they are absent or older than a day.
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
+    $SUDO apt-get update -qq
+  fi
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "deps: done"
 fi
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "deps: done"
+
+# The provider's npm packages, exactly as package-lock.json pins them; again only when the lock
+# file changed since the last install (the stamp lives inside node_modules).
+oidc_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/support/oidc"
+stamp="$oidc_dir/node_modules/.latchkey-npm-ci.stamp"
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 18 ]; then
+  echo "deps: node $(node --version) is too old for oidc-provider 8.8.1 (needs 18 or later)" >&2
+  exit 1
+fi
+if [ ! -f "$stamp" ] || [ "$oidc_dir/package-lock.json" -nt "$stamp" ]; then
+  echo "deps: npm ci in tests/support/oidc"
+  npm ci --prefix "$oidc_dir" --no-audit --no-fund --loglevel=error </dev/null
+  touch "$stamp"
+else
+  echo "deps: tests/support/oidc/node_modules up to date"
+fi
