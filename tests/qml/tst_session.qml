@@ -224,4 +224,29 @@ TestCase {
         compare(bad.lastError.kind, AuthError.Protocol);
         verify(bad.lastError.message.indexOf("no-such-profile") >= 0, bad.lastError.message);
     }
+
+    // A password profile offers the password only; the OpenID sign-ins fail as a configuration
+    // error (the "oidc" profile's side is tst_demo_oidc.qml, against a real provider).
+    function test_signInOptionsFollowTheProfile() {
+        const session = makeSession();
+        verify(session.supportsPasswordSignIn);
+        verify(!session.supportsBrowserSignIn);
+        verify(!session.supportsDeviceSignIn);
+        compare(session.deviceCode.isValid, false);
+        compare(session.endSessionUrl.toString(), "");
+        const failed = spy(session, "failed");
+        session.signInWithBrowser();
+        failed.wait();
+        compare(failed.signalArguments[0][0], "signInWithBrowser");
+        compare(session.lastError.kind, AuthError.Protocol);
+        verify(session.lastError.message.indexOf("oidc") >= 0, session.lastError.message);
+
+        // issuer and clientId fill the built-in "oidc" profile.
+        const oidc = createTemporaryObject(sessionComponent, test, {
+            profile: "oidc", issuer: "http://127.0.0.1:9/", clientId: "an-app" });
+        verify(oidc.ready, oidc.lastError.message);
+        verify(oidc.supportsBrowserSignIn);
+        verify(!oidc.supportsPasswordSignIn);
+        verify(oidc.openUrlsExternally, "the desktop's browser by default");
+    }
 }
