@@ -174,6 +174,11 @@ void QmlSession::rebuild()
                 Q_EMIT expired(error);
             });
             connect(c, &AuthClient::signedIn, this, &QmlSession::endSessionUrlChanged);
+            // The code is used up: gone before signedIn() reaches QML.
+            connect(c, &AuthClient::stateChanged, this, [this](AuthClient::State state) {
+                if (state != AuthClient::State::SigningIn)
+                    setDeviceCode(DeviceAuthorization());
+            });
             connect(c, &AuthClient::signedOut, this, &QmlSession::endSessionUrlChanged);
             connect(c, &AuthClient::openUrlRequested, this, &QmlSession::openUrlRequested);
             connect(c, &AuthClient::deviceCodeReceived, this, &QmlSession::setDeviceCode);
