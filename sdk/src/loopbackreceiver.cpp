@@ -131,17 +131,6 @@ void LoopbackReceiver::answer(
         + "\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n"
           "Connection: close\r\nContent-Length: "
         + QByteArray::number(body.size()) + "\r\n\r\n" + body);
-    // The answer must reach the browser even when the sign-in ends at once and this receiver
-    // goes with its server (a refused sign-in): the socket leaves the server (its parent) and
-    // deletes itself once the answer is out, or after the idle timeout.
-    socket->setParent(nullptr);
-    const auto timers = socket->findChildren<QTimer *>(Qt::FindDirectChildrenOnly);
-    qDeleteAll(timers); // their timeout reaches into this receiver
-    QTimer::singleShot(idleTimeoutMs, socket, [socket] {
-        socket->abort();
-        socket->deleteLater();
-    });
-    socket->disconnect(this);
     socket->disconnectFromHost();
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     if (socket->state() == QAbstractSocket::UnconnectedState)
