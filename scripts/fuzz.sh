@@ -15,7 +15,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   echo "usage: scripts/fuzz.sh [SECONDS]" >&2
   exit 64
 fi
-targets=(${LATCHKEY_FUZZ_TARGETS:-jwtclaims serverprofile tokenresponse setcookie retryafter})
+targets=(${LATCHKEY_FUZZ_TARGETS:-jwtclaims serverprofile tokenresponse setcookie retryafter oidc})
 step() { printf '\n== %s\n' "$*"; }
 
 step "dependencies"

@@ -1,8 +1,12 @@
 #include "clioptions.h"
 
+#include <latchkey/serverprofile.h>
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
 
 #include <algorithm>
 
@@ -15,20 +19,38 @@ const char *const description = R"(A thin command-line client of the Latchkey SD
 Commands:
   login IDENTITY        sign in; the password comes from $LATCHKEY_PASSWORD, else from stdin
                         (without echo on a terminal)
+  login --browser       OpenID Connect: open the provider's sign-in page with $BROWSER, else
+                        xdg-open (the URL is printed on stderr too) and wait for its redirect
+                        to 127.0.0.1 (up to --timeout if given, else 5 minutes)
+  login --device        OpenID Connect device code: print the page and the code to enter
+                        there on stderr, then wait until it is approved or expires
+  login --client-credentials
+                        OpenID Connect client credentials (the secret comes from
+                        $LATCHKEY_CLIENT_SECRET): check them; nothing is stored
   status                state, identity, expiry and roles of the stored session (never a token)
   get PATH              send an authorized request and print the response body
   delete PATH
   post PATH --data JSON|@FILE
   put PATH --data JSON|@FILE
-  logout                revoke the session on the server and always remove it locally
+  logout                revoke the session on the server and always remove it locally (for an
+                        OpenID provider with an end-session page, its URL is printed on stderr)
 
 Every command but login first restores the session from the keychain (refreshing its access
-token), so a session survives between runs only through the keychain.
+token), so a session survives between runs only through the keychain. A client-credentials
+session is never stored: with --client-credentials, status, get, post, put and delete sign in
+with them first, in the same run (latchkey-cli --client-credentials get PATH).
+
+OpenID Connect: --profile oidc --issuer URL --client-id ID [--scopes "openid offline_access"];
+--base-url is the API that gets the access token. --issuer, --client-id and --scopes override
+the same keys of any profile (a profile without an "oidc" key gets one).
 
 Exit codes: 0 ok, 1 HTTP error status (>= 400), 2 not signed in / session expired / bad
-credentials, 3 network or protocol error (also keychain unavailable, server failure), 64 usage.
+credentials / sign-in refused (access denied) / device code or browser sign-in expired, 3 network
+or protocol error (also keychain unavailable, server failure), 64 usage.
 
-Environment: LATCHKEY_BASE_URL (default for --base-url), LATCHKEY_PASSWORD (for login).)";
+Environment: LATCHKEY_BASE_URL (default for --base-url), LATCHKEY_PASSWORD (for login),
+LATCHKEY_CLIENT_SECRET (--client-credentials; also a confidential client's secret), BROWSER
+(login --browser: a command, run with the URL as its last argument).)";
 
 struct CommandSpec
 {
@@ -73,6 +95,69 @@ QByteArray CliOptions::verb() const
     }
 }
 
+std::chrono::seconds CliOptions::redirectTimeout() const
+{
+    if (timeoutGiven && timeout.count() > 0)
+        return timeout;
+    return std::chrono::minutes(5);
+}
+
+Latchkey::ServerProfile CliOptions::serverProfile(QString *error) const
+{
+    using Latchkey::ServerProfile;
+    QString loadError;
+    ServerProfile loaded = ServerProfile::load(profile, &loadError);
+    if (!loaded.isValid()) {
+        *error = QStringLiteral("Invalid profile \"%1\": %2").arg(profile, loadError);
+        return {};
+    }
+    if (!issuer.isEmpty() || !clientId.isEmpty() || !scopes.isEmpty()) {
+        QJsonObject root = loaded.toJson();
+        QJsonObject oidc = root.value(QLatin1String("oidc")).toObject();
+        if (!issuer.isEmpty())
+            oidc.insert(QLatin1String("issuer"), issuer.toString());
+        if (!clientId.isEmpty())
+            oidc.insert(QLatin1String("clientId"), clientId);
+        if (!scopes.isEmpty())
+            oidc.insert(QLatin1String("scopes"), QJsonArray::fromStringList(scopes));
+        root.insert(QLatin1String("oidc"), oidc);
+        loaded = ServerProfile::fromJsonObject(root, &loadError);
+        if (!loaded.isValid()) {
+            *error = QStringLiteral("Invalid profile \"%1\" with --issuer, --client-id or "
+                                    "--scopes: %2")
+                         .arg(profile, loadError);
+            return {};
+        }
+    }
+    if (!loaded.isOpenIdConnect()) {
+        if (signIn != SignIn::Password) {
+            *error = QStringLiteral("--browser, --device and --client-credentials need an OpenID "
+                                    "Connect profile: --profile oidc --issuer URL --client-id ID.");
+            return {};
+        }
+        return loaded;
+    }
+    const ServerProfile::OpenIdConnect oidc = loaded.openIdConnect();
+    if (oidc.issuer.isEmpty() && !oidc.endpoints.contains(QStringLiteral("token"))) {
+        *error = QStringLiteral("The profile \"%1\" names no OpenID provider: pass --issuer URL "
+                                "(its discovery document is URL/.well-known/openid-configuration).")
+                     .arg(profile);
+        return {};
+    }
+    if (oidc.clientId.isEmpty()) {
+        *error = QStringLiteral("The profile \"%1\" names no OpenID client: pass --client-id ID.")
+                     .arg(profile);
+        return {};
+    }
+    if (command == Command::Login && signIn == SignIn::Password && loaded.login().path.isEmpty()) {
+        *error = QStringLiteral("The profile \"%1\" has no password sign-in: use login --browser, "
+                                "login --device or login --client-credentials.")
+                     .arg(profile);
+        return {};
+    }
+    return loaded;
+}
+
 CliOptions::ParseResult CliOptions::parse(
     const QStringList &arguments, const QString &defaultBaseUrl, CliOptions *options)
 {
@@ -101,16 +186,40 @@ CliOptions::ParseResult CliOptions::parse(
                        "(@- reads stdin)."),
         QStringLiteral("JSON|@FILE"));
     const QCommandLineOption timeoutOption(QStringLiteral("timeout"),
-        QStringLiteral("Give up after this many seconds, exit 3 (default: 60; 0: never)."),
+        QStringLiteral(
+            "Give up after this many seconds, exit 3 (default: 60; 0: never). login "
+            "--browser waits this long for the browser (default: 5 minutes; then exit 2), login "
+            "--device by default as long as its code lives."),
         QStringLiteral("SECONDS"), QStringLiteral("60"));
     const QCommandLineOption caFileOption(QStringLiteral("ca-file"),
         QStringLiteral("PEM file of CA certificates to trust besides the system's (a private "
                        "CA signing the server's certificate)."),
         QStringLiteral("FILE"));
+    const QCommandLineOption issuerOption(QStringLiteral("issuer"),
+        QStringLiteral("OpenID Connect: the provider's issuer URL (sets oidc.issuer of the "
+                       "profile)."),
+        QStringLiteral("URL"));
+    const QCommandLineOption clientIdOption(QStringLiteral("client-id"),
+        QStringLiteral("OpenID Connect: the client ID registered at the provider (sets "
+                       "oidc.clientId)."),
+        QStringLiteral("ID"));
+    const QCommandLineOption scopesOption(QStringLiteral("scopes"),
+        QStringLiteral("OpenID Connect: the scopes to ask for, separated by spaces (sets "
+                       "oidc.scopes; the oidc profile's default: \"openid profile email "
+                       "offline_access\")."),
+        QStringLiteral("\"SCOPE ...\""));
+    const QCommandLineOption browserOption(QStringLiteral("browser"),
+        QStringLiteral("login: sign in at the OpenID provider in a browser."));
+    const QCommandLineOption deviceOption(QStringLiteral("device"),
+        QStringLiteral("login: sign in with a device code approved on any device."));
+    const QCommandLineOption clientCredentialsOption(QStringLiteral("client-credentials"),
+        QStringLiteral("Sign in as the client itself with $LATCHKEY_CLIENT_SECRET, in this run "
+                       "only (login checks them; status, get, post, put, delete sign in first)."));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"),
         QStringLiteral("Show the SDK's debug log (latchkey.*; tokens are redacted)."));
     parser.addOptions({ profileOption, baseUrlOption, accountOption, storeOption, dataOption,
-        timeoutOption, caFileOption, verboseOption });
+        timeoutOption, caFileOption, issuerOption, clientIdOption, scopesOption, browserOption,
+        deviceOption, clientCredentialsOption, verboseOption });
     parser.addPositionalArgument(QStringLiteral("command"),
         QStringLiteral("login, status, get, post, put, delete, logout"),
         QStringLiteral("COMMAND [ARGS]"));
@@ -160,6 +269,7 @@ CliOptions::ParseResult CliOptions::parse(
         return usageError(QStringLiteral("Invalid --timeout \"%1\": expected seconds.")
                               .arg(parser.value(timeoutOption)));
     o.timeout = std::chrono::seconds(timeout);
+    o.timeoutGiven = parser.isSet(timeoutOption);
     o.verbose = parser.isSet(verboseOption);
 
     if (parser.isSet(caFileOption)) {
@@ -176,6 +286,38 @@ CliOptions::ParseResult CliOptions::parse(
                 QStringLiteral("--ca-file %1 holds no valid PEM certificate.").arg(caFile));
     }
 
+    if (parser.isSet(issuerOption)) {
+        const QString issuer = parser.value(issuerOption);
+        o.issuer = QUrl(issuer, QUrl::StrictMode);
+        if (!o.issuer.isValid() || o.issuer.host().isEmpty()
+            || (o.issuer.scheme() != QLatin1String("http")
+                && o.issuer.scheme() != QLatin1String("https")))
+            return usageError(
+                QStringLiteral("Invalid --issuer \"%1\": expected http(s)://HOST[:PORT][/PATH].")
+                    .arg(issuer));
+    }
+    if (parser.isSet(clientIdOption)) {
+        o.clientId = parser.value(clientIdOption);
+        if (o.clientId.isEmpty())
+            return usageError(QStringLiteral("--client-id must not be empty."));
+    }
+    if (parser.isSet(scopesOption)) {
+        o.scopes = parser.value(scopesOption).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        if (o.scopes.isEmpty())
+            return usageError(QStringLiteral("--scopes must name at least one scope."));
+    }
+    const int signIns = int(parser.isSet(browserOption)) + int(parser.isSet(deviceOption))
+        + int(parser.isSet(clientCredentialsOption));
+    if (signIns > 1)
+        return usageError(
+            QStringLiteral("Choose one of --browser, --device and --client-credentials."));
+    if (parser.isSet(browserOption))
+        o.signIn = SignIn::Browser;
+    else if (parser.isSet(deviceOption))
+        o.signIn = SignIn::Device;
+    else if (parser.isSet(clientCredentialsOption))
+        o.signIn = SignIn::ClientCredentials;
+
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
         return usageError(QStringLiteral("Missing command."));
@@ -187,13 +329,27 @@ CliOptions::ParseResult CliOptions::parse(
     }
     if (!spec)
         return usageError(QStringLiteral("Unknown command \"%1\".").arg(name));
-    if (positional.size() - 1 != spec->arguments) {
-        return usageError(spec->arguments == 0
-                ? QStringLiteral("%1 takes no arguments.").arg(name)
-                : QStringLiteral("%1 takes one argument.").arg(name));
+    // login takes IDENTITY for a password only.
+    const int wanted
+        = spec->command == Command::Login && o.signIn != SignIn::Password ? 0 : spec->arguments;
+    if (spec->command == Command::Login && positional.size() - 1 != wanted) {
+        return usageError(wanted == 0
+                ? QStringLiteral("login takes no IDENTITY with --browser, --device or "
+                                 "--client-credentials.")
+                : QStringLiteral("login takes one argument: IDENTITY (or use --browser, --device "
+                                 "or --client-credentials)."));
+    }
+    if (positional.size() - 1 != wanted) {
+        return usageError(wanted == 0 ? QStringLiteral("%1 takes no arguments.").arg(name)
+                                      : QStringLiteral("%1 takes one argument.").arg(name));
     }
     o.command = spec->command;
-    if (o.command == Command::Login)
+    if ((o.signIn == SignIn::Browser || o.signIn == SignIn::Device) && o.command != Command::Login)
+        return usageError(QStringLiteral("--browser and --device are for login."));
+    if (o.signIn == SignIn::ClientCredentials && o.command == Command::Logout)
+        return usageError(QStringLiteral("A client-credentials session is never stored: there "
+                                         "is nothing to log out."));
+    if (o.command == Command::Login && o.signIn == SignIn::Password)
         o.identity = positional.at(1);
     if (o.isRequest())
         o.path = positional.at(1);

@@ -5,6 +5,7 @@
 #include <latchkey/authclient.h>
 #include <latchkey/authorizednetworkaccessmanager.h>
 #include <latchkey/authreply.h>
+#include <latchkey/deviceauthorization.h>
 #include <latchkey/memorytokenstore.h>
 #include <latchkey/serverprofile.h>
 
@@ -13,9 +14,13 @@
 #include <QMetaEnum>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QProcess>
 #include <QSslConfiguration>
+#include <QStandardPaths>
 #include <QTimer>
+#include <QUrlQuery>
 
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 
@@ -61,10 +66,16 @@ CliRunner::~CliRunner() = default;
 void CliRunner::start()
 {
     if (m_options.timeout.count() > 0) {
+        std::chrono::milliseconds limit = m_options.timeout;
+        // The browser sign-in waits for the person up to its own redirect timeout, which ends
+        // it with AuthorizationExpired (exit 2); the watchdog only bounds what follows.
+        if (m_options.command == CliOptions::Command::Login
+            && m_options.signIn == CliOptions::SignIn::Browser)
+            limit = m_options.redirectTimeout() + signInGrace;
         m_watchdog = new QTimer(this);
         m_watchdog->setSingleShot(true);
         connect(m_watchdog, &QTimer::timeout, this, [this] {
-            printError(QStringLiteral("Timed out after %1 s.").arg(m_options.timeout.count()));
+            printError(QStringLiteral("Timed out after %1 s.").arg(m_watchdog->interval() / 1000));
             if (!m_client) {
                 done(ExitNetwork);
                 return;
@@ -75,7 +86,7 @@ void CliRunner::start()
             connect(m_client->flush(), &AuthReply::finished, this, [this] { done(ExitNetwork); });
             QTimer::singleShot(flushGraceMs, this, [this] { done(ExitNetwork); });
         });
-        m_watchdog->start(m_options.timeout);
+        m_watchdog->start(limit);
     }
     QTimer::singleShot(0, this, &CliRunner::run);
 }
@@ -89,19 +100,49 @@ int CliRunner::exitCodeFor(const AuthError &error)
     case AuthError::Kind::SessionExpired:
     case AuthError::Kind::InvalidCredentials:
     case AuthError::Kind::AccountLocked:
+    case AuthError::Kind::AccessDenied:
+    case AuthError::Kind::AuthorizationExpired:
         return ExitNotSignedIn;
     default:
         return ExitNetwork;
     }
 }
 
+bool CliRunner::openInBrowser(const QUrl &url)
+{
+    QStringList command;
+    const QString browser = qEnvironmentVariable("BROWSER");
+    if (!browser.isEmpty()) {
+        command = QProcess::splitCommand(browser);
+    } else {
+        const QString xdgOpen = QStandardPaths::findExecutable(QStringLiteral("xdg-open"));
+        if (!xdgOpen.isEmpty())
+            command << xdgOpen;
+    }
+    if (command.isEmpty())
+        return false;
+    QProcess process;
+    process.setProgram(command.takeFirst());
+    process.setArguments(command << url.toString(QUrl::FullyEncoded));
+    // stdout carries the command's result only; the browser's chatter would mix into it.
+    process.setStandardInputFile(QProcess::nullDevice());
+    process.setStandardOutputFile(QProcess::nullDevice());
+    return process.startDetached();
+}
+
 void CliRunner::run()
 {
     QString profileError;
-    const auto profile = Latchkey::ServerProfile::load(m_options.profile, &profileError);
+    const auto profile = m_options.serverProfile(&profileError);
     if (!profile.isValid()) {
-        printError(
-            QStringLiteral("Invalid profile \"%1\": %2").arg(m_options.profile, profileError));
+        printError(profileError);
+        finish(ExitUsage);
+        return;
+    }
+    const QByteArray clientSecret = qgetenv("LATCHKEY_CLIENT_SECRET");
+    if (m_options.signIn == CliOptions::SignIn::ClientCredentials && clientSecret.isEmpty()) {
+        printError(QStringLiteral("No client secret: --client-credentials takes it from "
+                                  "LATCHKEY_CLIENT_SECRET."));
         finish(ExitUsage);
         return;
     }
@@ -120,6 +161,12 @@ void CliRunner::run()
         tls.setCaCertificates(QSslConfiguration::systemCaCertificates() + m_options.caCertificates);
         m_client->setSslConfiguration(tls);
     }
+    // A confidential client (oidc.clientAuth basic or post) authenticates its code exchanges and
+    // refreshes with its secret; never stored.
+    if (profile.isOpenIdConnect()
+        && profile.openIdConnect().clientAuth != Latchkey::ServerProfile::ClientAuth::None
+        && !clientSecret.isEmpty())
+        m_client->setClientSecret(clientSecret);
 
     switch (m_options.command) {
     case CliOptions::Command::Login:
@@ -142,6 +189,24 @@ void CliRunner::run()
 
 void CliRunner::login()
 {
+    switch (m_options.signIn) {
+    case CliOptions::SignIn::Password:
+        loginWithPassword();
+        break;
+    case CliOptions::SignIn::Browser:
+        loginWithBrowser();
+        break;
+    case CliOptions::SignIn::Device:
+        loginWithDevice();
+        break;
+    case CliOptions::SignIn::ClientCredentials:
+        loginWithClientCredentials();
+        break;
+    }
+}
+
+void CliRunner::loginWithPassword()
+{
     QString password;
     if (!readPassword(QStringLiteral("Password for %1: ").arg(m_options.identity), &password)) {
         printError(QStringLiteral("No password: set LATCHKEY_PASSWORD or write it to stdin."));
@@ -150,9 +215,78 @@ void CliRunner::login()
     }
     AuthReply *reply = m_client->signIn(m_options.identity, password);
     password.fill(QLatin1Char('\0'));
+    reportSignIn(reply);
+}
+
+void CliRunner::loginWithBrowser()
+{
+    m_client->setRedirectTimeout(m_options.redirectTimeout());
+    connect(m_client, &AuthClient::openUrlRequested, this, [](const QUrl &url) {
+        printError(QStringLiteral("Sign in in the browser; if none opens, open this URL:\n  %1")
+                       .arg(url.toString(QUrl::FullyEncoded)));
+    });
+    const auto waitFor = m_options.redirectTimeout().count();
+    m_client->setUrlOpener([waitFor](const QUrl &url) {
+        if (!openInBrowser(url)) {
+            printError(QStringLiteral("No browser could be started (set BROWSER, or install "
+                                      "xdg-open): open the URL above yourself."));
+        }
+        printError(QStringLiteral("Waiting up to %1 s for the browser to come back to this "
+                                  "machine (127.0.0.1).")
+                       .arg(waitFor));
+        return true; // the URL is printed: the person can still open it by hand
+    });
+    reportSignIn(m_client->signInWithBrowser());
+}
+
+void CliRunner::loginWithDevice()
+{
+    connect(m_client, &AuthClient::deviceCodeReceived, this, &CliRunner::showDeviceCode);
+    reportSignIn(m_client->signInWithDevice());
+}
+
+void CliRunner::showDeviceCode(const Latchkey::DeviceAuthorization &code)
+{
+    const qint64 expiresIn = QDateTime::currentDateTime().secsTo(code.expiresAt);
+    QString message = QStringLiteral("To sign in, open this page on any device and enter the "
+                                     "code:\n  page: %1\n  code: %2")
+                          .arg(code.verificationUri.toString(QUrl::FullyEncoded), code.userCode);
+    if (!code.verificationUriComplete.isEmpty()) {
+        message += QStringLiteral("\n  (or open %1, which has the code filled in)")
+                       .arg(code.verificationUriComplete.toString(QUrl::FullyEncoded));
+    }
+    printError(message);
+    printError(
+        QStringLiteral("Waiting for the approval; the code expires in %1 s.").arg(expiresIn));
+    // Without --timeout the code's own expiry bounds the wait (AuthorizationExpired, exit 2):
+    // the watchdog must not end it before.
+    if (m_watchdog && !m_options.timeoutGiven && expiresIn > 0) {
+        const auto needed = std::chrono::seconds(expiresIn) + signInGrace;
+        const auto left = std::chrono::milliseconds(m_watchdog->remainingTime());
+        // QTimer takes an int of milliseconds: stay well below 2^31 (a day is plenty).
+        const auto bounded = std::min<std::chrono::milliseconds>(needed, std::chrono::hours(24));
+        if (bounded > left)
+            m_watchdog->start(bounded);
+    }
+}
+
+void CliRunner::loginWithClientCredentials()
+{
+    reportSignIn(m_client->signInWithClientCredentials(qgetenv("LATCHKEY_CLIENT_SECRET")));
+}
+
+void CliRunner::reportSignIn(AuthReply *reply)
+{
     connect(reply, &AuthReply::finished, this, [this, reply] {
         if (reply->error().isError()) {
             fail(reply->error());
+            return;
+        }
+        if (m_options.signIn == CliOptions::SignIn::ClientCredentials) {
+            printOut(QStringLiteral("Signed in as client %1 (nothing is stored: pass "
+                                    "--client-credentials to each command).\n")
+                         .arg(m_client->identity()));
+            finish(ExitOk);
             return;
         }
         const QStringList roles = m_client->roles();
@@ -166,9 +300,16 @@ void CliRunner::login()
     });
 }
 
+AuthReply *CliRunner::startSession()
+{
+    if (m_options.signIn == CliOptions::SignIn::ClientCredentials)
+        return m_client->signInWithClientCredentials(qgetenv("LATCHKEY_CLIENT_SECRET"));
+    return m_client->restore(m_options.account);
+}
+
 void CliRunner::status()
 {
-    AuthReply *reply = m_client->restore(m_options.account);
+    AuthReply *reply = startSession();
     connect(reply, &AuthReply::finished, this, [this, reply] {
         const AuthError error = reply->error();
         if (exitCodeFor(error) == ExitNotSignedIn)
@@ -307,6 +448,17 @@ void CliRunner::logout()
                 return;
             }
             printOut(QStringLiteral("Signed out.\n"));
+            QUrl endSession(signOut->data().value(QLatin1String("endSessionUrl")).toString());
+            if (endSession.isValid() && !endSession.isEmpty()) {
+                // Without the ID token (id_token_hint): it is a token, and nothing printed
+                // holds one. The provider then asks the person to confirm, by client_id.
+                QUrlQuery query(endSession);
+                query.removeAllQueryItems(QStringLiteral("id_token_hint"));
+                endSession.setQuery(query);
+                printError(QStringLiteral("To end the session at the OpenID provider in the "
+                                          "browser too, open:\n  %1")
+                               .arg(endSession.toString(QUrl::FullyEncoded)));
+            }
             finish(ExitOk);
         });
     });
@@ -314,7 +466,7 @@ void CliRunner::logout()
 
 void CliRunner::withSession(const std::function<void()> &next)
 {
-    AuthReply *reply = m_client->restore(m_options.account);
+    AuthReply *reply = startSession();
     connect(reply, &AuthReply::finished, this, [this, reply, next] {
         if (reply->error().isError()) {
             fail(reply->error());

@@ -7,16 +7,20 @@
 #include <QObject>
 #include <QPointer>
 
+#include <chrono>
 #include <functional>
 
 QT_BEGIN_NAMESPACE
 class QNetworkReply;
 class QTimer;
+class QUrl;
 QT_END_NAMESPACE
 
 namespace Latchkey {
 class AuthClient;
-}
+class AuthReply;
+struct DeviceAuthorization;
+} // namespace Latchkey
 
 namespace LatchkeyCli {
 
@@ -36,8 +40,14 @@ public:
     /*! Starts the command from the event loop; finished() follows. */
     void start();
 
-    /*! The exit code for an SDK error: 2 for the session's kinds, 3 for the rest, 0 for none. */
+    /*! The exit code for an SDK error: 2 for the session's kinds (a refused or expired
+        sign-in included), 3 for the rest, 0 for none. */
     static int exitCodeFor(const Latchkey::AuthError &error);
+
+    /*! Opens \a url with $BROWSER (a command, split like a shell would, the URL added as its
+        last argument), else with xdg-open when it is on the PATH; its stdout goes to
+        /dev/null. False when there is neither or it could not be started. */
+    static bool openInBrowser(const QUrl &url);
 
 Q_SIGNALS:
     void finished(int exitCode);
@@ -45,6 +55,16 @@ Q_SIGNALS:
 private:
     void run();
     void login();
+    void loginWithPassword();
+    void loginWithBrowser();
+    void loginWithDevice();
+    void loginWithClientCredentials();
+    /*! Reports the outcome of a sign-in: "Signed in as …" and exit 0, or the error. */
+    void reportSignIn(Latchkey::AuthReply *reply);
+    void showDeviceCode(const Latchkey::DeviceAuthorization &code);
+    /*! The session of every command but login: restored from the keychain, or with
+        --client-credentials made anew. */
+    Latchkey::AuthReply *startSession();
     void status();
     void request();
     void logout();
@@ -65,6 +85,9 @@ private:
     QPointer<Latchkey::AuthClient> m_client;
     // After the watchdog fired, how long a pending keychain write may still take.
     static constexpr int flushGraceMs = 5000;
+    // login --browser and --device without --timeout: how long the exchanges after the
+    // approval (token, userinfo, the keychain) may take beyond the wait for the approval.
+    static constexpr std::chrono::seconds signInGrace { 60 };
     QTimer *m_watchdog = nullptr;
     QString m_lastReported;
     bool m_finishing = false;

@@ -12,7 +12,7 @@ namespace Latchkey {
 AuthCall *AuthCall::post(QNetworkAccessManager *nam, const PreparedRequest &prepared,
     const Settings &settings, QObject *context, Callback done)
 {
-    return send(nam, QByteArrayLiteral("POST"), prepared, settings, context, std::move(done));
+    return send(nam, prepared.verb, prepared, settings, context, std::move(done));
 }
 
 AuthCall *AuthCall::send(QNetworkAccessManager *nam, const QByteArray &verb,

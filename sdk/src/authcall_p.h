@@ -35,6 +35,7 @@ public:
         QSslConfiguration tls;
     };
 
+    // Sends with the prepared request's verb (its endpoint's "method", POST by default).
     static AuthCall *post(QNetworkAccessManager *nam, const PreparedRequest &prepared,
         const Settings &settings, QObject *context, Callback done);
     // GET sends no body; any other verb sends prepared.body.

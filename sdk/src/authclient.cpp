@@ -237,6 +237,8 @@ void AuthClientPrivate::wipe(const QString &id, TokenStore::DoneCallback done)
         storeQueue->remove(tokenKey(id));
         storeQueue->remove(userKey(id));
     }
+    if (oidc)
+        storeQueue->remove(metadataKey());
     storeQueue->remove(lastIdentityKey(), std::move(done));
 }
 
@@ -283,12 +285,21 @@ AuthClient::RefreshReason toPublic(RefreshReason reason)
 void AuthClientPrivate::onRefreshed(const TokenSet &tokens, RefreshReason reason)
 {
     const bool restoring = state == AuthClient::State::Restoring;
-    if (!tokens.idToken.isEmpty())
+    if (oidc && !tokens.idToken.isEmpty()) {
+        // A refreshed ID token is about the same user or it is not taken (OpenID Connect Core
+        // §12.2): neither shown nor kept as the end-session hint.
+        const QJsonObject fromIdToken
+            = oidc->userFromIdToken(tokens.idToken, user.value(QLatin1String("sub")).toString());
+        if (!fromIdToken.isEmpty()) {
+            idToken = tokens.idToken;
+            if (tokens.user.isEmpty()) {
+                TokenSet withUser = tokens;
+                withUser.user = fromIdToken;
+                applyTokenDetails(withUser);
+            }
+        }
+    } else if (!tokens.idToken.isEmpty()) {
         idToken = tokens.idToken;
-    if (oidc && tokens.user.isEmpty() && !tokens.idToken.isEmpty()) {
-        TokenSet withUser = tokens;
-        withUser.user = oidc->userFromIdToken(tokens.idToken);
-        applyTokenDetails(withUser);
     }
     if (!tokens.refresh.isEmpty() && !serviceMode) {
         ensureStore();
@@ -716,17 +727,26 @@ AuthReply *AuthClient::restore(const QString &identity)
             refreshWith(id, refreshToken);
             return;
         }
-        d->oidc->withMetadata(
-            [this, current, foundNothing, refreshWith, id, refreshToken](const AuthError &error) {
+        auto discovered = [this, current, foundNothing, refreshWith, id, refreshToken](
+                              const AuthError &error) {
+            if (!current())
+                return;
+            if (error.isError()) {
+                foundNothing(error);
+                return;
+            }
+            d->core->setExchangeProfile(
+                d->oidc->exchangeProfile(OidcMetadata::Grant::AuthorizationCode));
+            refreshWith(id, refreshToken);
+        };
+        // The endpoints kept with the session first: a start without network then keeps the
+        // session offline as any other profile's; discovery only when none are kept.
+        d->storeQueue->read(d->metadataKey(),
+            [this, current, discovered](const QByteArray &document, const AuthError &) {
                 if (!current())
                     return;
-                if (error.isError()) {
-                    foundNothing(error);
-                    return;
-                }
-                d->core->setExchangeProfile(
-                    d->oidc->exchangeProfile(OidcMetadata::Grant::AuthorizationCode));
-                refreshWith(id, refreshToken);
+                d->oidc->adoptKeptMetadata(document);
+                d->oidc->withMetadata(discovered);
             });
     };
     d->readStoredSession(wanted,

@@ -36,6 +36,8 @@ void AuthClientPrivate::oidcDone(
     TokenSet tokens = outcome.tokens;
     if (service)
         tokens.refresh = oidc->clientSecret(); // the credential of the next token, memory only
+    else if (!tokens.refresh.isEmpty())
+        storeQueue->write(metadataKey(), oidc->metadata().toDocument());
     adoptSignIn(reply, outcome.identity, tokens, !service);
 }
 

@@ -29,6 +29,8 @@ public:
     // signed in last (what restore() uses when no identity is given).
     QString tokenKey(const QString &identity) const;
     QString lastIdentityKey() const;
+    // An OpenID provider's endpoints, kept beside its sessions (a restore needs no discovery).
+    QString metadataKey() const { return QStringLiteral("oidc ") + lastIdentityKey(); }
 
     TokenStore *ensureStore();
     // A reason to refuse before any network traffic (bad profile, insecure URL), else NoError.

@@ -61,6 +61,15 @@ bool AuthorizationRequest::isRedirect(const QUrl &url) const
         && url.port() == m_redirectUri.port() && url.path() == m_redirectUri.path();
 }
 
+bool AuthorizationRequest::hasState(const QUrl &redirect) const
+{
+    return isValid()
+        && QUrlQuery(redirect)
+               .queryItemValue(QStringLiteral("state"), QUrl::FullyDecoded)
+               .toLatin1()
+        == m_state;
+}
+
 AuthError oauthError(const QString &error, const QString &description, int httpStatus)
 {
     const QString text = (description.isEmpty() ? error : description).left(300);
@@ -80,7 +89,9 @@ AuthError oauthError(const QString &error, const QString &description, int httpS
 bool AuthorizationRequest::accept(
     const QUrl &redirect, const QUrl &issuer, QString *code, AuthError *error) const
 {
-    const QUrlQuery query(redirect);
+    // The query is form-encoded (RFC 6749 §4.1.2, Appendix B): '+' is a space.
+    const QUrlQuery query(
+        redirect.query(QUrl::FullyEncoded).replace(QLatin1Char('+'), QLatin1String("%20")));
     auto value = [&query](const char *key) {
         return query.queryItemValue(QLatin1String(key), QUrl::FullyDecoded);
     };

@@ -33,6 +33,9 @@ public:
 
     // Whether \a url is a redirect to this request's redirect URI (scheme, host, port, path).
     bool isRedirect(const QUrl &url) const;
+    // Whether \a redirect carries this request's state: only then is it its answer (RFC 6749
+    // §10.12); anything else is someone's guess, to be ignored, not to end the sign-in.
+    bool hasState(const QUrl &redirect) const;
     // Reads the redirect: the code, or why there is none. Refuses an answer to another request
     // (state), from another issuer (iss, RFC 9207, when sent) and reports the provider's error
     // (access_denied: AccessDenied; any other: Protocol with its description).

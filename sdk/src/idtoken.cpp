@@ -31,6 +31,10 @@ bool validate(
     const QJsonValue azp = c.value(QLatin1String("azp"));
     if (!azp.isUndefined() && azp.toString() != expected.clientId)
         return fail(QStringLiteral("it was issued to another client (azp)"));
+    // Core §3.1.3.7 items 3-4: with other audiences beside this client, azp must say it was
+    // issued to this one (otherwise it may be a token for another client, replayed here).
+    if (audiences.size() > 1 && azp.isUndefined())
+        return fail(QStringLiteral("it has several audiences and no authorized party (azp)"));
     const QJsonValue exp = c.value(QLatin1String("exp"));
     if (!exp.isDouble())
         return fail(QStringLiteral("it has no expiry (exp)"));

@@ -65,7 +65,7 @@ void LoopbackReceiver::onConnection()
         auto *idle = new QTimer(socket);
         idle->setSingleShot(true);
         idle->start(idleTimeoutMs);
-        connect(idle, &QTimer::timeout, socket, [this, socket] {
+        connect(idle, &QTimer::timeout, this, [this, socket] {
             m_heads.remove(socket);
             socket->abort();
             socket->deleteLater();
@@ -111,8 +111,13 @@ void LoopbackReceiver::onReadable(QTcpSocket *socket)
             QStringLiteral("This sign-in is already complete. You can close this tab."));
         return;
     }
-    m_delivered = true;
     url.setQuery(target.query(QUrl::FullyEncoded), QUrl::StrictMode);
+    if (m_accepts && !m_accepts(url)) {
+        answer(socket, 400, "Bad Request",
+            QStringLiteral("This is not the answer of the sign-in in progress."));
+        return;
+    }
+    m_delivered = true;
     answer(socket, 200, "OK",
         QStringLiteral("The application has the answer of your sign-in. You can close this tab "
                        "and go back to it."));
@@ -131,6 +136,12 @@ void LoopbackReceiver::answer(
         + "\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n"
           "Connection: close\r\nContent-Length: "
         + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    // The answer outlives the listener: a sign-in that ends on this very request (the person
+    // refused) closes it at once, and the browser must still get its page. The socket goes
+    // once it is written and closed, or after the idle timeout.
+    socket->disconnect(this);
+    socket->setParent(nullptr);
+    QTimer::singleShot(idleTimeoutMs, socket, [socket] { socket->abort(); });
     socket->disconnectFromHost();
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     if (socket->state() == QAbstractSocket::UnconnectedState)

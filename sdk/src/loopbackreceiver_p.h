@@ -5,6 +5,8 @@
 #include <QTcpServer>
 #include <QUrl>
 
+#include <functional>
+
 class QTcpSocket;
 
 namespace Latchkey {
@@ -13,7 +15,9 @@ namespace Latchkey {
 // interface (127.0.0.1, the port of the redirect URI, or any free one), answers a GET to the
 // redirect path with a small page telling the person to go back to the application, and hands
 // its URL over once. Anything else — another path, another method, a head larger than 16 KiB,
-// a connection silent for 10 s — gets an error answer or is closed, and changes nothing.
+// a connection silent for 10 s, a request the filter refuses (a port scanner's or another
+// local process's guess, without the sign-in's state) — gets an error answer or is closed,
+// and changes nothing: the listener keeps waiting for the browser (RFC 8252 §8.3).
 // A hand-written reader of one request line: the SDK keeps no HTTP server dependency (Qt's
 // own, QHttpServer, is a separate module).
 class LoopbackReceiver : public QObject
@@ -28,6 +32,8 @@ public:
     bool listen(const QUrl &redirectUri, QString *error);
     // The redirect URI with the port actually listened on.
     QUrl redirectUri() const { return m_redirectUri; }
+    // Which redirects count: one \a accepts refuses gets a 400 and the listener waits on.
+    void setFilter(std::function<bool(const QUrl &)> accepts) { m_accepts = std::move(accepts); }
     void close();
 
     static constexpr int maxHeadSize = 16 * 1024;
@@ -44,6 +50,7 @@ private:
     QTcpServer m_server;
     QUrl m_redirectUri;
     QHash<QTcpSocket *, QByteArray> m_heads;
+    std::function<bool(const QUrl &)> m_accepts;
     bool m_delivered = false;
 };
 

@@ -94,6 +94,25 @@ bool OidcMetadata::fromDiscovery(const ServerProfile::OpenIdConnect &settings,
     return true;
 }
 
+QByteArray OidcMetadata::toDocument() const
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("issuer"), issuer.toString());
+    const std::pair<const char *, const QUrl *> fields[] = {
+        { "authorization_endpoint", &authorization },
+        { "token_endpoint", &token },
+        { "device_authorization_endpoint", &deviceAuthorization },
+        { "userinfo_endpoint", &userinfo },
+        { "revocation_endpoint", &revocation },
+        { "end_session_endpoint", &endSession },
+    };
+    for (const auto &[key, url] : fields) {
+        if (!url->isEmpty())
+            o.insert(QLatin1String(key), url->toString(QUrl::FullyEncoded));
+    }
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
 ServerProfile OidcMetadata::exchangeProfile(
     const ServerProfile &profile, const QByteArray &clientSecret, Grant grant) const
 {

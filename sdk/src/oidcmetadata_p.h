@@ -35,6 +35,10 @@ struct OidcMetadata
         const QByteArray &document, bool allowInsecureHttp, OidcMetadata *metadata,
         AuthError *error);
 
+    // As a discovery document of its own (what fromDiscovery() reads back): kept in the token
+    // store beside a session, so a restore without network needs no discovery.
+    QByteArray toDocument() const;
+
     // The profile the exchanges speak for this provider: the token endpoint for sign-in and
     // refresh (client credentials: its own grant, with \a clientSecret as the credential),
     // revocation for sign-out, userinfo as "me".

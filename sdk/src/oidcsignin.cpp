@@ -104,6 +104,19 @@ void OidcSignIn::withMetadata(std::function<void(const AuthError &)> done)
         });
 }
 
+bool OidcSignIn::adoptKeptMetadata(const QByteArray &document)
+{
+    if (m_metadata.isComplete() || document.isEmpty())
+        return m_metadata.isComplete();
+    OidcMetadata kept;
+    AuthError error;
+    if (!OidcMetadata::fromDiscovery(
+            m_settings, document, m_context.allowInsecureHttp(), &kept, &error))
+        return false;
+    m_metadata = kept;
+    return true;
+}
+
 ServerProfile OidcSignIn::exchangeProfile(OidcMetadata::Grant grant) const
 {
     return m_metadata.exchangeProfile(m_profile, m_secret, grant);
@@ -177,6 +190,9 @@ void OidcSignIn::browser(Done done)
                 finishWith(AuthError(AuthError::Kind::Protocol, listenError));
                 return;
             }
+            // A request without this sign-in's state (a port scanner, another local
+            // process) is answered 400 and does not take the browser's place.
+            m_receiver->setFilter([this](const QUrl &url) { return m_request.hasState(url); });
             connect(m_receiver, &LoopbackReceiver::received, this, &OidcSignIn::onRedirect);
             redirect = m_receiver->redirectUri();
         }
@@ -191,13 +207,17 @@ bool OidcSignIn::handleRedirect(const QUrl &url)
 {
     if (!m_done || !m_request.isRedirect(url))
         return false;
+    if (!m_request.hasState(url)) {
+        qCInfo(lcAuth) << "a redirect without this sign-in's state is ignored";
+        return false;
+    }
     onRedirect(url);
     return true;
 }
 
 void OidcSignIn::onRedirect(const QUrl &url)
 {
-    if (!m_done || !m_request.isValid())
+    if (!m_done || !m_request.hasState(url))
         return;
     m_redirectTimer.stop();
     QString code;
@@ -403,7 +423,7 @@ void OidcSignIn::userinfo(
         });
 }
 
-QJsonObject OidcSignIn::userFromIdToken(const QByteArray &idToken) const
+QJsonObject OidcSignIn::userFromIdToken(const QByteArray &idToken, const QString &subject) const
 {
     QJsonObject claims;
     AuthError error;
@@ -411,6 +431,10 @@ QJsonObject OidcSignIn::userFromIdToken(const QByteArray &idToken) const
         QByteArray(), QDateTime::currentSecsSinceEpoch() };
     if (!IdToken::validate(idToken, expected, &claims, &error)) {
         qCInfo(lcAuth) << "a refreshed ID token is ignored:" << error.message();
+        return QJsonObject();
+    }
+    if (!subject.isEmpty() && claims.value(QLatin1String("sub")).toString() != subject) {
+        qCWarning(lcAuth) << "a refreshed ID token is ignored: it names another user (sub)";
         return QJsonObject();
     }
     return userClaims(claims);

@@ -56,10 +56,14 @@ public:
     bool hasMetadata() const { return m_metadata.isComplete(); }
     OidcMetadata metadata() const { return m_metadata; }
     ServerProfile exchangeProfile(OidcMetadata::Grant grant) const;
+    // Metadata kept from an earlier discovery (OidcMetadata::toDocument()), checked as a
+    // discovery document is; false (nothing changed) when it does not pass.
+    bool adoptKeptMetadata(const QByteArray &document);
 
     void browser(Done done);
     // A redirect the application received (private-use URI scheme): true when it belongs to
-    // the browser sign-in in progress (it is then handled).
+    // the browser sign-in in progress — its redirect URI and its state — (it is then handled);
+    // false leaves the sign-in waiting (a forged or stale redirect cannot end it).
     bool handleRedirect(const QUrl &url);
     void device(Done done);
     void clientCredentials(const QByteArray &secret, Done done);
@@ -73,9 +77,9 @@ public:
     // The provider's end-session URL (RP-initiated logout) for a session whose ID token was
     // \a idToken; empty when the provider has none.
     QUrl endSessionUrl(const QByteArray &idToken) const;
-    // The user an ID token names (from a refresh: its iss and aud checked, no nonce); empty
-    // when it does not pass.
-    QJsonObject userFromIdToken(const QByteArray &idToken) const;
+    // The user an ID token names (from a refresh: its iss and aud checked, no nonce, and its
+    // sub must be \a subject when that is known: Core §12.2); empty when it does not pass.
+    QJsonObject userFromIdToken(const QByteArray &idToken, const QString &subject) const;
     // identity(): the first of the profile's identity claims present in \a user.
     QString identityOf(const QJsonObject &user) const;
 

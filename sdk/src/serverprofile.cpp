@@ -8,7 +8,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace Latchkey {
 
@@ -27,6 +29,25 @@ QList<ServerProfile::RejectionRule> defaultRejectionRules()
     return { unauthorized, invalidGrant };
 }
 
+// Levenshtein distance, for the closest known key to an unknown one (keys are short).
+int editDistance(const QString &a, const QString &b)
+{
+    QList<int> row(b.size() + 1);
+    for (int j = 0; j <= int(b.size()); ++j)
+        row[j] = j;
+    for (int i = 1; i <= int(a.size()); ++i) {
+        int diagonal = row[0];
+        row[0] = i;
+        for (int j = 1; j <= int(b.size()); ++j) {
+            const int up = row[j];
+            row[j] = std::min({ row[j] + 1, row[j - 1] + 1,
+                diagonal + (a[i - 1] == b[j - 1] ? 0 : 1) });
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
 bool isAbsoluteUrl(const QString &text)
 {
     const QUrl url(text, QUrl::StrictMode);
@@ -39,6 +60,29 @@ class Reader
 {
 public:
     QString error;
+
+    // An unknown key is a typo more often than not: refused, naming the closest known one.
+    void known(const QJsonObject &o, const QString &prefix, const QStringList &keys)
+    {
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            if (keys.contains(it.key()) || !error.isEmpty())
+                continue;
+            QString closest;
+            int best = std::numeric_limits<int>::max();
+            for (const QString &k : keys) {
+                const int d = editDistance(it.key().toLower(), k.toLower());
+                if (d < best) {
+                    best = d;
+                    closest = k;
+                }
+            }
+            error = QStringLiteral("profile key \"%1%2\": unknown").arg(prefix, it.key());
+            if (best <= std::max<int>(2, int(closest.size()) / 3))
+                error += QStringLiteral(" (did you mean \"%1%2\"?)").arg(prefix, closest);
+            else
+                error += QStringLiteral(" (known here: %1)").arg(keys.join(QStringLiteral(", ")));
+        }
+    }
 
     bool fail(const QString &key, const QString &expected)
     {
@@ -131,17 +175,13 @@ public:
     {
         const QString prefix = QStringLiteral("oidc.");
         ServerProfile::OpenIdConnect c;
-        for (auto it = o.begin(); it != o.end(); ++it) {
-            static const QStringList known = { QStringLiteral("issuer"), QStringLiteral("clientId"),
-                QStringLiteral("scopes"), QStringLiteral("clientAuth"),
-                QStringLiteral("redirectUri"), QStringLiteral("prompt"), QStringLiteral("resource"),
+        known(o, prefix,
+            { QStringLiteral("issuer"), QStringLiteral("clientId"), QStringLiteral("scopes"),
+                QStringLiteral("clientAuth"), QStringLiteral("redirectUri"),
+                QStringLiteral("prompt"), QStringLiteral("resource"),
                 QStringLiteral("authorizationParams"), QStringLiteral("tokenParams"),
                 QStringLiteral("endpoints"), QStringLiteral("identityClaims"),
-                QStringLiteral("postLogoutRedirectUri"), QStringLiteral("description") };
-            if (!known.contains(it.key()))
-                fail(prefix + it.key(),
-                    QStringLiteral("one of ") + known.join(QStringLiteral(", ")));
-        }
+                QStringLiteral("postLogoutRedirectUri") });
         c.issuer = url(o, prefix, QStringLiteral("issuer"), false);
         c.clientId = string(o, prefix, QStringLiteral("clientId"), false);
         c.scopes = o.contains(QLatin1String("scopes"))
@@ -201,6 +241,9 @@ public:
     ServerProfile::TokenLocation location(const QJsonObject &o, const QString &path, bool receiving)
     {
         ServerProfile::TokenLocation loc;
+        known(o, path,
+            { QStringLiteral("in"), receiving ? QStringLiteral("pointer") : QStringLiteral("name"),
+                QStringLiteral("name") });
         const QString in = string(o, path, QStringLiteral("in"), true);
         if (in == QLatin1String("cookie")) {
             loc.in = ServerProfile::Carrier::Cookie;
@@ -229,6 +272,15 @@ public:
         if (o.isEmpty())
             return e;
         const QString prefix = key + QLatin1Char('.');
+        QStringList keys = { QStringLiteral("path"), QStringLiteral("encoding"),
+            QStringLiteral("fields"), QStringLiteral("extra"), QStringLiteral("bearer"),
+            QStringLiteral("method"), QStringLiteral("headers"), QStringLiteral("basic"),
+            QStringLiteral("description") };
+        if (sendsRefreshToken)
+            keys << QStringLiteral("send");
+        if (key == QLatin1String("refresh"))
+            keys << QStringLiteral("rejectedWhen");
+        known(o, prefix, keys);
         e.path = path(o, prefix, QStringLiteral("path"), true);
         const QString encoding
             = string(o, prefix, QStringLiteral("encoding"), false, QStringLiteral("json"));
@@ -262,6 +314,8 @@ public:
         }
         const QJsonObject basic = object(o, prefix, QStringLiteral("basic"), false);
         if (!basic.isEmpty()) {
+            known(basic, prefix + QStringLiteral("basic."),
+                { QStringLiteral("username"), QStringLiteral("password") });
             e.basicUser = string(
                 basic, prefix + QStringLiteral("basic."), QStringLiteral("username"), true);
             e.basicPassword = string(
@@ -367,6 +421,17 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     Reader r;
     p->json = root;
     p->name = r.string(root, QString(), QStringLiteral("name"), true);
+    const QJsonValue version = root.value(QLatin1String("version"));
+    if (!version.isUndefined() && (!version.isDouble() || version.toDouble() != 1.0))
+        r.fail(QStringLiteral("version"),
+            QStringLiteral("1 (this Latchkey reads profiles of format version 1)"));
+    r.known(root, QString(),
+        { QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("version"),
+            QStringLiteral("login"), QStringLiteral("refresh"), QStringLiteral("logout"),
+            QStringLiteral("register"), QStringLiteral("changePassword"),
+            QStringLiteral("tokens"), QStringLiteral("errors"), QStringLiteral("me"),
+            QStringLiteral("claims"), QStringLiteral("apiKey"), QStringLiteral("endpoints"),
+            QStringLiteral("authorization"), QStringLiteral("oidc") });
     // An OpenID provider's exchanges come from its endpoints (discovered or given under "oidc"):
     // such a profile needs no "login" or "tokens".
     const QJsonObject oidc = r.object(root, QString(), QStringLiteral("oidc"), false);
@@ -403,6 +468,9 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
 
     const QJsonObject tokens = r.object(root, QString(), QStringLiteral("tokens"), !p->hasOidc);
     const QString t = QStringLiteral("tokens.");
+    r.known(tokens, t,
+        { QStringLiteral("access"), QStringLiteral("refresh"), QStringLiteral("expiresIn"),
+            QStringLiteral("user"), QStringLiteral("idToken") });
     // The defaults of an OpenID provider: RFC 6749 §5.1 and OpenID Connect Core §3.1.3.3.
     p->accessPointer = r.pointer(tokens, t, QStringLiteral("access"), !p->hasOidc,
         p->hasOidc ? QStringLiteral("/access_token") : QString());
@@ -421,6 +489,9 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
 
     const QJsonObject errors = r.object(root, QString(), QStringLiteral("errors"), false);
     const QString e = QStringLiteral("errors.");
+    r.known(errors, e,
+        { QStringLiteral("message"), QStringLiteral("requirements"),
+            QStringLiteral("lockedUntil"), QStringLiteral("retryAfter") });
     const QJsonValue messages = errors.value(QLatin1String("message"));
     if (messages.isString()) {
         p->messagePointers << messages.toString();
@@ -448,6 +519,7 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     const QJsonValue me = root.value(QLatin1String("me"));
     if (me.isObject()) {
         const QJsonObject meObject = me.toObject();
+        r.known(meObject, QStringLiteral("me."), { QStringLiteral("path"), QStringLiteral("user") });
         p->mePath = r.path(meObject, QStringLiteral("me."), QStringLiteral("path"), true);
         p->meUserPointer
             = r.pointer(meObject, QStringLiteral("me."), QStringLiteral("user"), false);
@@ -456,6 +528,8 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     }
 
     const QJsonObject claims = r.object(root, QString(), QStringLiteral("claims"), false);
+    r.known(claims, QStringLiteral("claims."),
+        { QStringLiteral("roles"), QStringLiteral("permissions") });
     const QString rolesPointer
         = r.pointer(claims, QStringLiteral("claims."), QStringLiteral("roles"), false);
     p->rolesPointers = rolesPointer.isEmpty()
@@ -464,12 +538,15 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     p->permissionsPointer = r.pointer(claims, QStringLiteral("claims."),
         QStringLiteral("permissions"), false, QStringLiteral("/permissions"));
     const QJsonObject apiKey = r.object(root, QString(), QStringLiteral("apiKey"), false);
+    r.known(apiKey, QStringLiteral("apiKey."), { QStringLiteral("header") });
     p->apiKeyHeader = r.string(apiKey, QStringLiteral("apiKey."), QStringLiteral("header"), false,
                            QStringLiteral("X-API-Key"))
                           .toLatin1();
     r.object(root, QString(), QStringLiteral("endpoints"), false); // for test suites; free-form
     const QJsonObject authorization
         = r.object(root, QString(), QStringLiteral("authorization"), false);
+    r.known(authorization, QStringLiteral("authorization."),
+        { QStringLiteral("header"), QStringLiteral("scheme") });
     p->authorizationHeader = r.string(authorization, QStringLiteral("authorization."),
                                   QStringLiteral("header"), false, QStringLiteral("Authorization"))
                                  .toLatin1();

@@ -40,6 +40,7 @@ PreparedRequest build(
     for (auto it = endpoint.extra.begin(); it != endpoint.extra.end(); ++it)
         fields.insert(it.key(), it.value());
     PreparedRequest prepared;
+    prepared.verb = endpoint.method;
     prepared.request = QNetworkRequest(endpointUrl(baseUrl, endpoint.path));
     prepared.request.setRawHeader(
         QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json"));

@@ -48,6 +48,7 @@ struct PreparedRequest
 {
     QNetworkRequest request;
     QByteArray body;
+    QByteArray verb = "POST"; // the endpoint's "method"
 };
 
 // Builds the auth requests a profile describes and reads the answers into tokens or errors.

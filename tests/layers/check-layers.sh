@@ -9,8 +9,12 @@ declare -A layer=(
   # base: values and facilities every layer uses
   [clock]=base [tokenset]=base [jwtclaims]=base [jsonpointer]=base [logging]=base
   [reachability]=base [autherror]=base [serverprofile]=base [latchkey_export]=base
+  [deviceauthorization]=base
   # wire: the auth exchanges a profile describes
   [wireformat]=wire [authcall]=wire
+  # oidc: an OpenID provider's sign-ins up to the tokens (discovery, PKCE, redirect, device)
+  [oidcmetadata]=oidc [authorizationrequest]=oidc [idtoken]=oidc [loopbackreceiver]=oidc
+  [devicegrant]=oidc [oidcsignin]=oidc
   # core: the session state machine
   [sessioncore]=core
   # store: where the refresh token lives, and the lock around it
@@ -19,16 +23,17 @@ declare -A layer=(
   # net: the reply the caller holds
   [retryingreply]=net
   # facade: what an application uses, and the refresh it runs
-  [authclient]=facade [authorizednetworkaccessmanager]=facade [refreshcoordinator]=facade
+  [authclient]=facade [authclient_oidc]=facade [authorizednetworkaccessmanager]=facade [refreshcoordinator]=facade
   [authreply]=facade
 )
 declare -A sees=(
   [base]="base"
   [wire]="base wire"
+  [oidc]="base wire oidc"
   [core]="base wire core"
   [store]="base store"
   [net]="base wire core net"
-  [facade]="base wire core store net facade"
+  [facade]="base wire oidc core store net facade"
 )
 
 name_of() { local n=${1##*/}; n=${n%.*}; echo "${n%_p}"; }

@@ -76,16 +76,26 @@ static QByteArray readStore(Latchkey::TokenStore *store, const QString &key)
     return value;
 }
 
+// An OpenID Connect profile's keys also name the issuer and the client.
+static QString clientLastIdentityKey(Latchkey::AuthClient *client)
+{
+    QString key = lastIdentityKey(client->profile().name(), client->baseUrl());
+    if (client->profile().isOpenIdConnect()) {
+        const auto oidc = client->profile().openIdConnect();
+        key += QLatin1Char(' ') + oidc.issuer.toString() + QLatin1Char(' ') + oidc.clientId;
+    }
+    return key;
+}
+
 QByteArray storedRefreshToken(Latchkey::AuthClient *client, const QString &identity)
 {
     return readStore(
-        client->tokenStore(), tokenKey(client->profile().name(), client->baseUrl(), identity));
+        client->tokenStore(), clientLastIdentityKey(client) + QLatin1Char(' ') + identity);
 }
 
 QByteArray storedLastIdentity(Latchkey::AuthClient *client)
 {
-    return readStore(
-        client->tokenStore(), lastIdentityKey(client->profile().name(), client->baseUrl()));
+    return readStore(client->tokenStore(), clientLastIdentityKey(client));
 }
 
 } // namespace LatchkeyTest

@@ -166,7 +166,8 @@ public:
     AuthReply *signInWithBrowser();
     /*! A redirect the application received for its private-use URI scheme (from its URL
         handler, e.g. QDesktopServices::setUrlHandler()): true when it answers the browser
-        sign-in in progress, which then goes on. */
+        sign-in in progress (its redirect URI, with its state), which then goes on; false
+        otherwise, and a redirect without the sign-in's state leaves it waiting. */
     bool handleRedirect(const QUrl &url);
     /*! The device authorization grant (RFC 8628) for devices without a browser or keyboard:
         deviceCodeReceived() gives the code to show; the provider is polled until the person

@@ -10,7 +10,9 @@
 #
 # Cases: walkthrough, bad_credentials, usage, http_error, dead_server, offline_logout,
 #        revoked_session, stdin_password, memory_store, profile_file, parallel_processes,
-#        refresh_blips, redirect_loop, keychain_unavailable, tls_ca_file
+#        refresh_blips, redirect_loop, keychain_unavailable, tls_ca_file,
+#        oidc_browser, oidc_device, oidc_client_credentials, oidc_usage (against the real OpenID
+#        provider of tests/support/oidc, on Node.js: scripts/deps.sh installs it)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,9 +35,16 @@ GUEST_PASSWORD='Guest-2026!'
 SERVICE=Latchkey/latchkey-cli # organization/application of latchkey-cli: the keychain service
 SERVER_EXTRA=() # more latchkey-server arguments (--tls-cert, --tls-key)
 CURL_EXTRA=()   # more curl arguments (--cacert)
+CLI_ARGS=()     # when set, expect() passes these instead of --profile latchkey --base-url $URL
+OIDC_DIR=$(cd "$here/../../support/oidc" && pwd)
+NODE_PIDS=()    # start_node's processes
+NODE_URL=
+ISSUER=         # the OpenID provider's issuer URL (start_provider)
+API=            # the resource server's URL (start_api)
 
 cleanup() {
   stop_server
+  stop_nodes
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -45,6 +54,14 @@ fail() {
   if [ -s "$WORK/server.err" ]; then
     echo "--- latchkey-server stderr (last lines)" >&2
     tail -n 20 "$WORK/server.err" >&2
+  fi
+  if [ -s "$WORK/provider.err" ]; then
+    echo "--- OpenID provider stderr (last lines)" >&2
+    tail -n 20 "$WORK/provider.err" >&2
+  fi
+  if [ -s "$WORK/browser.log" ]; then
+    echo "--- browser.sh log (last lines)" >&2
+    tail -n 20 "$WORK/browser.log" >&2
   fi
   exit 1
 }
@@ -73,6 +90,88 @@ stop_server() {
   fi
 }
 
+# start_node SCRIPT ARGS...: runs `node SCRIPT ARGS`, whose first stdout line is
+# "LISTENING <url>"; sets NODE_URL. Its stdin is a FIFO that only this script holds open, so it
+# ends when this script does, however that ends (provider.mjs exits when its stdin closes).
+start_node() {
+  if [ -z "${keep_fd:-}" ]; then
+    mkfifo "$WORK/keepalive"
+    exec {keep_fd}<>"$WORK/keepalive"
+  fi
+  local name
+  name=$(basename "$1" .mjs)
+  exec {node_fd}< <(exec node "$@" <"$WORK/keepalive" {keep_fd}>&- 2>>"$WORK/$name.err")
+  NODE_PIDS+=($!)
+  local line=
+  read -r -t 60 -u "$node_fd" line || fail "$name printed no address: $(cat "$WORK/$name.err")"
+  [[ $line =~ ^LISTENING\ (http://[^[:space:]]+) ]] || fail "unexpected first line of $name: $line"
+  NODE_URL=${BASH_REMATCH[1]%/}
+  cat <&"$node_fd" >>"$WORK/$name.out" {keep_fd}>&- &
+  exec {node_fd}<&-
+  echo "# $name at $NODE_URL"
+}
+
+stop_nodes() {
+  local pid
+  for pid in ${NODE_PIDS[@]+"${NODE_PIDS[@]}"}; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  NODE_PIDS=()
+}
+
+# start_provider: the real OpenID provider (tests/support/oidc/README.md) with its test hooks and
+# a device-code poll interval of 1 s; sets ISSUER.
+start_provider() {
+  command -v node >/dev/null || fail "node is missing (scripts/deps.sh installs it)"
+  [ -d "$OIDC_DIR/node_modules" ] || fail "$OIDC_DIR/node_modules is missing: run scripts/deps.sh"
+  start_node "$OIDC_DIR/provider.mjs" --port 0 --test-hooks --device-interval 1
+  ISSUER=$NODE_URL
+}
+
+# start_api: a resource server that answers any GET with what the provider's introspection says
+# of its bearer token (active, client_id, sub, scope; never the token): 200 when active, else
+# 401. Sets API.
+start_api() {
+  cat >"$WORK/api.mjs" <<'JS'
+import http from 'node:http';
+const issuer = process.argv[2];
+const basic = 'Basic ' + Buffer.from('latchkey-introspector:introspector-secret').toString('base64');
+const server = http.createServer(async (req, res) => {
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization || '');
+  let facts = { active: false };
+  if (bearer) {
+    const answer = await fetch(issuer + '/token/introspection', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+      body: new URLSearchParams({ token: bearer[1] }),
+    });
+    const { active, client_id, sub, scope } = await answer.json();
+    facts = { active: !!active, client_id, sub, scope };
+  }
+  res.writeHead(facts.active ? 200 : 401, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(facts));
+});
+process.stdin.on('end', () => process.exit(0)).resume();
+server.listen(0, '127.0.0.1', () => console.log(`LISTENING http://127.0.0.1:${server.address().port}`));
+JS
+  start_node "$WORK/api.mjs" "$ISSUER"
+  API=$NODE_URL
+}
+
+provider_counter() { # provider_counter JQ-LIKE-KEY: a number of GET /test/counters, e.g. revocation
+  curl -s "$ISSUER/test/counters" | node -e \
+    'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v=JSON.parse(s);for(const k of process.argv[1].split("."))v=v?.[k];console.log(v??0)})' "$1"
+}
+
+provider_hook() { # provider_hook NAME [JSON]: a --test-hooks endpoint of the provider
+  local status body='{}'
+  [ $# -lt 2 ] || body=$2
+  status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$ISSUER/test/$1" \
+    -H 'Content-Type: application/json' -d "$body")
+  [[ $status == 2* ]] || fail "provider hook $1 answered $status"
+}
+
 hook() { # hook NAME JSON: a --test-hooks endpoint
   local status
   status=$(curl -s -o /dev/null -w '%{http_code}' ${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} \
@@ -80,22 +179,27 @@ hook() { # hook NAME JSON: a --test-hooks endpoint
   [ "$status" = 204 ] || fail "hook $1 answered $status"
 }
 
-# expect CODE ARGS...: runs `latchkey-cli --profile latchkey --base-url $URL ARGS` with stdin
-# from $STDIN (default /dev/null), checks its exit code; its output is in $WORK/out, $WORK/err
-# and is appended to $WORK/transcript.
+# expect CODE ARGS...: runs `latchkey-cli --profile latchkey --base-url $URL ARGS` (or
+# `latchkey-cli $CLI_ARGS ARGS` when CLI_ARGS is set) with stdin from $STDIN (default /dev/null),
+# checks its exit code; its output is in $WORK/out, $WORK/err and is appended to
+# $WORK/transcript.
 expect() {
   local want=$1
   shift
-  local got=0
-  "$CLI" --profile latchkey --base-url "$URL" "$@" <"${STDIN:-/dev/null}" \
-    >"$WORK/out" 2>"$WORK/err" || got=$?
-  echo "[exit $got] latchkey-cli $*"
+  local got=0 base=(--profile latchkey --base-url "$URL")
+  [ ${#CLI_ARGS[@]} -eq 0 ] || base=("${CLI_ARGS[@]}")
+  "$CLI" "${base[@]}" "$@" <"${STDIN:-/dev/null}" >"$WORK/out" 2>"$WORK/err" || got=$?
+  check_exit "$want" "$got" "$*"
+}
+
+check_exit() { # check_exit WANT GOT ARGS: reports a finished latchkey-cli run (see expect)
+  echo "[exit $2] latchkey-cli $3"
   sed 's/^/    stderr: /' "$WORK/err"
   cat "$WORK/out" "$WORK/err" >>"$WORK/transcript"
-  if [ "$got" != "$want" ]; then
+  if [ "$2" != "$1" ]; then
     echo "--- stdout" && cat "$WORK/out"
     echo "--- stderr" && cat "$WORK/err"
-    fail "latchkey-cli $* exited $got, expected $want"
+    fail "latchkey-cli $3 exited $2, expected $1"
   fi
 }
 
@@ -417,6 +521,201 @@ case_tls_ca_file() {
   expect 0 --ca-file "$WORK/ca.pem" logout
   expect_no_keychain_entry
   no_secrets_in_transcript
+}
+
+# ---------------------------------------------------------------------------------------------
+# OpenID Connect, against the real provider of tests/support/oidc (any login, password
+# "correct horse"; clients latchkey-native, latchkey-confidential, latchkey-service).
+
+oidc_cli() { # oidc_cli CLIENT_ID [MORE ARGS]: the flags of an OIDC run; the API is the provider
+  CLI_ARGS=(--profile oidc --issuer "$ISSUER" --client-id "$1" --base-url "${API:-$ISSUER}" "${@:2}")
+}
+
+# login --browser with $BROWSER = browser.sh (the headless user agent signs in as alice and
+# consents); every later command is another process that restores the session from the keychain.
+case_oidc_browser() {
+  start_provider
+  URL=$ISSUER # keychain_entries: the session is stored for this base URL
+  oidc_cli latchkey-native
+  export BROWSER="$OIDC_DIR/browser.sh" LATCHKEY_TEST_BROWSER_LOG="$WORK/browser.log"
+  expect 0 login --browser
+  out_has 'Signed in as alice@example.com'
+  err_has "$ISSUER/auth?" # the authorization URL is printed too
+  expect_keychain_entry
+  expect 0 status
+  out_has 'SignedIn'
+  out_has 'alice@example.com'
+  expect 0 get /me # the provider's userinfo: the bearer of a restored, refreshed session
+  out_has '"sub":"alice"'
+  provider_hook expire-access-tokens
+  expect 0 get /me # refreshed again at the provider
+  out_has '"sub":"alice"'
+  provider_hook reset-counters
+  expect 0 logout
+  out_has 'Signed out'
+  [ "$(provider_counter revocation)" -ge 1 ] || fail "logout revoked nothing at the provider"
+  err_has "$ISSUER/session/end?"
+  local end_session
+  end_session=$(grep -o "$ISSUER/session/end?[^[:space:]]*" "$WORK/err" | head -1)
+  node "$OIDC_DIR/useragent.mjs" "$end_session" >"$WORK/ua.out" 2>&1 ||
+    fail "the end-session URL did not work: $(cat "$WORK/ua.out")"
+  grep -q 'SIGNED OUT' "$WORK/ua.out" || fail "end-session: $(cat "$WORK/ua.out")"
+  expect_no_keychain_entry
+  expect 2 status
+  out_has 'SignedOut'
+  expect 2 get /me
+
+  # Refused on the provider's page: AccessDenied, exit 2; nothing stored.
+  LATCHKEY_TEST_BROWSER_ARGS=--deny expect 2 login --browser
+  err_has 'AccessDenied'
+  expect_no_keychain_entry
+  # A browser that never comes back: the wait ends after --timeout, AuthorizationExpired, exit 2.
+  BROWSER=true expect 2 --timeout 2 login --browser
+  err_has 'AuthorizationExpired'
+  expect_no_keychain_entry
+
+  # --issuer and --client-id give a profile file its "oidc" object; the secret of a confidential
+  # client comes from $LATCHKEY_CLIENT_SECRET.
+  printf '{"name":"acme-oidc","oidc":{"clientAuth":"basic","scopes":"openid email offline_access","prompt":"consent"}}\n' \
+    >"$WORK/acme-oidc.json"
+  CLI_ARGS=(--profile "$WORK/acme-oidc.json" --issuer "$ISSUER" --client-id latchkey-confidential
+            --base-url "$ISSUER")
+  LATCHKEY_CLIENT_SECRET=confidential-secret LATCHKEY_TEST_BROWSER_ARGS='--login bob' \
+    expect 0 login --browser
+  out_has 'Signed in as bob@example.com'
+  LATCHKEY_CLIENT_SECRET=confidential-secret expect 0 get /me
+  out_has '"sub":"bob"'
+  LATCHKEY_CLIENT_SECRET=confidential-secret expect 0 logout
+  expect_no_keychain_entry
+  no_secrets_in_transcript
+}
+
+# device_login WANT ACTION [USER AGENT ARGS]: `latchkey-cli $CLI_ARGS login --device` in the
+# background; once it printed the page and the code, ACTION happens: "approve" or "deny" (the
+# user agent enters the code, with ARGS) or "expire" (the provider's codes expire); then the
+# run must exit WANT.
+device_login() {
+  local want=$1 action=$2 page= code= line= got=0
+  shift 2
+  rm -f "$WORK/device.fifo"
+  mkfifo "$WORK/device.fifo"
+  "$CLI" "${CLI_ARGS[@]}" login --device </dev/null >"$WORK/out" 2>"$WORK/device.fifo" &
+  local pid=$!
+  exec {device_fd}<"$WORK/device.fifo"
+  : >"$WORK/err"
+  while [ -z "$page" ] || [ -z "$code" ]; do
+    IFS= read -r -t 60 -u "$device_fd" line || break
+    printf '%s\n' "$line" >>"$WORK/err"
+    if [[ $line =~ ^[[:space:]]+page:\ (.+)$ ]]; then page=${BASH_REMATCH[1]}; fi
+    if [[ $line =~ ^[[:space:]]+code:\ (.+)$ ]]; then code=${BASH_REMATCH[1]}; fi
+  done
+  cat <&"$device_fd" >>"$WORK/err" &
+  local drain=$!
+  exec {device_fd}<&-
+  if [ -z "$page" ] || [ -z "$code" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    fail "login --device printed no page and code: $(cat "$WORK/err")"
+  fi
+  case $action in
+    approve | deny)
+      local deny=()
+      [ "$action" = approve ] || deny=(--deny)
+      if ! node "$OIDC_DIR/useragent.mjs" --device "$page" --user-code "$code" \
+        ${deny[@]+"${deny[@]}"} "$@" >"$WORK/ua.out" 2>&1; then
+        kill "$pid" 2>/dev/null || true
+        fail "the user agent failed on $page: $(cat "$WORK/ua.out")"
+      fi
+      ;;
+    expire) provider_hook expire-device-codes ;;
+  esac
+  wait "$pid" || got=$?
+  wait "$drain" || true
+  check_exit "$want" "$got" "${CLI_ARGS[*]} login --device ($action)"
+}
+
+case_oidc_device() {
+  start_provider
+  URL=$ISSUER
+  oidc_cli latchkey-native
+  device_login 0 approve --login alice --password 'correct horse'
+  out_has 'Signed in as alice@example.com'
+  err_has "$ISSUER/device"
+  expect_keychain_entry
+  expect 0 get /me # another process: restored from the keychain
+  out_has '"sub":"alice"'
+  expect 0 logout
+  expect_no_keychain_entry
+  device_login 2 deny
+  err_has 'AccessDenied'
+  expect_no_keychain_entry
+  device_login 2 expire
+  err_has 'AuthorizationExpired'
+  expect_no_keychain_entry
+  expect 2 status
+  no_secrets_in_transcript
+}
+
+# Client credentials: the secret from $LATCHKEY_CLIENT_SECRET, the session in one process only.
+case_oidc_client_credentials() {
+  start_provider
+  start_api
+  URL=$API
+  oidc_cli latchkey-service --scopes api:read
+  LATCHKEY_CLIENT_SECRET=service-secret expect 0 login --client-credentials
+  out_has 'Signed in as client latchkey-service'
+  expect_no_keychain_entry
+  LATCHKEY_CLIENT_SECRET=service-secret expect 0 --client-credentials get /reports
+  out_has '"active":true'
+  out_has '"client_id":"latchkey-service"'
+  LATCHKEY_CLIENT_SECRET=service-secret expect 0 --client-credentials status
+  out_has 'SignedIn'
+  out_has 'latchkey-service'
+  expect_no_keychain_entry
+  expect 2 get /reports # nothing was stored: that session lived in its process only
+  LATCHKEY_CLIENT_SECRET=wrong-secret expect 2 login --client-credentials
+  err_has 'InvalidCredentials'
+  LATCHKEY_CLIENT_SECRET=wrong-secret expect 2 --client-credentials get /reports
+  err_has 'InvalidCredentials'
+  expect 64 login --client-credentials # no secret
+  err_has 'LATCHKEY_CLIENT_SECRET'
+  LATCHKEY_CLIENT_SECRET=service-secret expect 64 --client-credentials logout
+  if grep -qF -- 'service-secret' "$WORK/transcript"; then fail "latchkey-cli printed the secret"; fi
+  no_secrets_in_transcript
+}
+
+# The command line of the OIDC sign-ins: what is missing or does not fit is a usage error (64)
+# that says what to pass; nothing is contacted.
+case_oidc_usage() {
+  URL=http://127.0.0.1:9 # never contacted
+  CLI_ARGS=(--profile oidc --base-url "$URL")
+  expect 64 login --browser
+  err_has 'names no OpenID provider: pass --issuer URL'
+  expect 64 status
+  err_has '--issuer'
+  expect 64 --issuer "$URL" login --device
+  err_has 'pass --client-id ID'
+  expect 64 --issuer "$URL" --client-id c login alice # the oidc profile has no password sign-in
+  err_has 'login --browser'
+  expect 64 --issuer 'ftp://idp.example.com' --client-id c login --browser
+  err_has 'Invalid --issuer'
+  expect 64 --issuer "$URL" --client-id c --scopes ' ' login --browser
+  err_has '--scopes'
+  expect 64 --issuer "$URL" --client-id c login --browser --device
+  err_has 'one of --browser, --device'
+  expect 64 --issuer "$URL" --client-id c login --browser alice
+  err_has 'no IDENTITY'
+  expect 64 --issuer "$URL" --client-id c --browser get /me
+  err_has 'for login'
+  CLI_ARGS=()
+  expect 64 login --browser # the latchkey profile is no OpenID Connect profile
+  err_has 'need an OpenID Connect profile'
+  expect 64 login
+  err_has 'IDENTITY'
+  expect 0 --help
+  out_has '--issuer'
+  out_has '--client-credentials'
+  out_has 'LATCHKEY_CLIENT_SECRET'
 }
 
 command -v curl >/dev/null || fail "curl is missing (scripts/deps.sh installs it)"

@@ -83,6 +83,25 @@ private Q_SLOTS:
         QTest::newRow("rejectedWhen pointer not a pointer")
             << rejectedWhen(R"([{"status":400,"pointer":"error","values":["x"]}])")
             << QStringLiteral("\"refresh.rejectedWhen[0].pointer\": expected a JSON Pointer");
+        QTest::newRow("unknown key, a typo")
+            << QByteArray(R"({"name":"x","logn":{"path":"/l"},"login":{"path":"/l"},)" + refresh
+                   + "," + tokens + "}")
+            << QStringLiteral("\"logn\": unknown (did you mean \"login\"?)");
+        QTest::newRow("unknown nested key")
+            << QByteArray(R"({"name":"x","login":{"path":"/l"},)" + refresh
+                   + R"(,"tokens":{"acess":"/a","access":"/a","refresh":{"in":"body","pointer":"/r"}}})")
+            << QStringLiteral("\"tokens.acess\": unknown (did you mean \"tokens.access\"?)");
+        QTest::newRow("unknown key, nothing close")
+            << QByteArray(R"({"name":"x","login":{"path":"/l","zzzzzzzz":1},)" + refresh + ","
+                   + tokens + "}")
+            << QStringLiteral("\"login.zzzzzzzz\": unknown (known here: path, encoding");
+        QTest::newRow("unknown oidc key")
+            << QByteArray(R"({"name":"x","oidc":{"clientID":"a"}})")
+            << QStringLiteral("\"oidc.clientID\": unknown (did you mean \"oidc.clientId\"?)");
+        QTest::newRow("newer format version")
+            << QByteArray(R"({"name":"x","version":2,"login":{"path":"/l"},)" + refresh + ","
+                   + tokens + "}")
+            << QStringLiteral("\"version\": expected 1");
         QTest::newRow("rejectedWhen unknown key")
             << rejectedWhen(R"([{"status":400,"pointer":"/error","value":"invalid_grant"}])")
             << QStringLiteral("\"refresh.rejectedWhen[0].value\": expected \"status\", \"pointer\" "
