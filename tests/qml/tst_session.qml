@@ -164,6 +164,11 @@ TestCase {
     function test_restoreFromTheKeychain() {
         const first = makeSession();
         signInGuest(first);
+        // The keychain writes of the sign-in (the token, then the last identity) are done: the
+        // restore reads them.
+        const flushed = spy(first, "flushed");
+        first.flush();
+        flushed.wait(20000);
 
         const second = makeSession();
         compare(second.state, AuthClient.SignedOut);
