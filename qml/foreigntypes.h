@@ -7,9 +7,12 @@
 //   authError    the value type of Session.lastError and of the error signals: kind, message,
 //                httpStatus, retryAfter, lockedUntil, requirements.
 //   AuthError    the enum AuthError.Kind for comparisons (AuthError.AccountLocked).
+//   deviceAuthorization  the value type of Session.deviceCode: userCode, verificationUri,
+//                verificationUriComplete, expiresAt, interval, isValid.
 
 #include <latchkey/authclient.h>
 #include <latchkey/autherror.h>
+#include <latchkey/deviceauthorization.h>
 
 #include <QtQml/qqml.h>
 
@@ -28,6 +31,13 @@ struct AuthErrorForeign
     Q_GADGET
     QML_FOREIGN(Latchkey::AuthError)
     QML_VALUE_TYPE(authError)
+};
+
+struct DeviceAuthorizationForeign
+{
+    Q_GADGET
+    QML_FOREIGN(Latchkey::DeviceAuthorization)
+    QML_VALUE_TYPE(deviceAuthorization)
 };
 
 namespace AuthErrorForeignEnums {

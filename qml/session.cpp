@@ -10,6 +10,8 @@
 #include <latchkey/memorytokenstore.h>
 #include <latchkey/serverprofile.h>
 
+#include <QDesktopServices>
+#include <QGuiApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -55,6 +57,41 @@ void QmlSession::setStore(Store store)
     rebuild();
 }
 
+void QmlSession::setIssuer(const QUrl &issuer)
+{
+    if (m_issuer == issuer)
+        return;
+    m_issuer = issuer;
+    Q_EMIT issuerChanged();
+    rebuild();
+}
+
+void QmlSession::setClientId(const QString &clientId)
+{
+    if (m_clientId == clientId)
+        return;
+    m_clientId = clientId;
+    Q_EMIT clientIdChanged();
+    rebuild();
+}
+
+void QmlSession::setScopes(const QStringList &scopes)
+{
+    if (m_scopes == scopes)
+        return;
+    m_scopes = scopes;
+    Q_EMIT scopesChanged();
+    rebuild();
+}
+
+void QmlSession::setOpenUrlsExternally(bool open)
+{
+    if (m_openUrlsExternally == open)
+        return;
+    m_openUrlsExternally = open;
+    Q_EMIT openUrlsExternallyChanged();
+}
+
 void QmlSession::classBegin()
 {
     installFactory();
@@ -92,6 +129,9 @@ void QmlSession::destroyClient()
     // never deleted.
     AuthClient *client = std::exchange(m_client, nullptr);
     client->disconnect(this);
+    client->setUrlOpener({}); // it captures this Session
+    client->cancelSignIn(); // a browser sign-in would keep its loopback listener for minutes
+    setDeviceCode(DeviceAuthorization());
     client->setParent(nullptr);
     AuthReply *flushed = client->flush();
     connect(flushed, &AuthReply::finished, client, &QObject::deleteLater);
@@ -108,7 +148,7 @@ void QmlSession::rebuild()
 
     if (!m_profile.isEmpty() && m_baseUrl.isValid() && !m_baseUrl.isEmpty()) {
         QString error;
-        const ServerProfile profile = ServerProfile::load(m_profile, &error);
+        const ServerProfile profile = loadProfile(&error);
         if (!profile.isValid()) {
             setLastError(AuthError(AuthError::Kind::Protocol,
                 QStringLiteral("Cannot use the server profile \"%1\": %2").arg(m_profile, error)));
@@ -133,6 +173,27 @@ void QmlSession::rebuild()
                 setLastError(error);
                 Q_EMIT expired(error);
             });
+            connect(c, &AuthClient::signedIn, this, &QmlSession::endSessionUrlChanged);
+            // The code is used up: gone before signedIn() reaches QML.
+            connect(c, &AuthClient::stateChanged, this, [this](AuthClient::State state) {
+                if (state != AuthClient::State::SigningIn)
+                    setDeviceCode(DeviceAuthorization());
+            });
+            connect(c, &AuthClient::signedOut, this, &QmlSession::endSessionUrlChanged);
+            connect(c, &AuthClient::openUrlRequested, this, &QmlSession::openUrlRequested);
+            connect(c, &AuthClient::deviceCodeReceived, this, &QmlSession::setDeviceCode);
+            // After openUrlRequested(): the desktop's browser unless the application opens it.
+            c->setUrlOpener([this](const QUrl &url) {
+                if (!m_openUrlsExternally)
+                    return true;
+                if (!qGuiApp) {
+                    qCWarning(lcQml,
+                        "openUrlsExternally needs a QGuiApplication; open the URL "
+                        "from onOpenUrlRequested instead");
+                    return false;
+                }
+                return QDesktopServices::openUrl(url);
+            });
             if (m_registry)
                 m_registry->add(c);
             if (m_lastError.kind() == AuthError::Kind::Protocol)
@@ -151,6 +212,50 @@ void QmlSession::rebuild()
     Q_EMIT userChanged();
     Q_EMIT expiresAtChanged();
     Q_EMIT onlineChanged();
+    Q_EMIT endSessionUrlChanged();
+}
+
+ServerProfile QmlSession::loadProfile(QString *error) const
+{
+    ServerProfile profile = ServerProfile::load(m_profile, error);
+    if (!profile.isValid() || !profile.isOpenIdConnect()
+        || (m_issuer.isEmpty() && m_clientId.isEmpty() && m_scopes.isEmpty()))
+        return profile;
+    QJsonObject root = profile.toJson();
+    QJsonObject oidc = root.value(QLatin1String("oidc")).toObject();
+    if (!m_issuer.isEmpty())
+        oidc.insert(QLatin1String("issuer"), m_issuer.toString());
+    if (!m_clientId.isEmpty())
+        oidc.insert(QLatin1String("clientId"), m_clientId);
+    if (!m_scopes.isEmpty())
+        oidc.insert(QLatin1String("scopes"), QJsonArray::fromStringList(m_scopes));
+    root.insert(QLatin1String("oidc"), oidc);
+    return ServerProfile::fromJsonObject(root, error);
+}
+
+bool QmlSession::supportsPasswordSignIn() const
+{
+    return m_client && !m_client->profile().login().path.isEmpty();
+}
+
+bool QmlSession::supportsBrowserSignIn() const
+{
+    return m_client && m_client->profile().isOpenIdConnect();
+}
+
+QUrl QmlSession::endSessionUrl() const
+{
+    return m_client ? m_client->endSessionUrl() : QUrl();
+}
+
+void QmlSession::setDeviceCode(const DeviceAuthorization &code)
+{
+    if (code.userCode == m_deviceCode.userCode
+        && code.verificationUri == m_deviceCode.verificationUri
+        && code.expiresAt == m_deviceCode.expiresAt)
+        return;
+    m_deviceCode = code;
+    Q_EMIT deviceCodeChanged();
 }
 
 AuthClient::State QmlSession::state() const
@@ -265,6 +370,52 @@ void QmlSession::signIn(const QString &identity, const QString &password)
         return;
     clearError();
     track(m_client->signIn(identity, password), QStringLiteral("signIn"), true);
+}
+
+void QmlSession::signInWithBrowser()
+{
+    const QString operation = QStringLiteral("signInWithBrowser");
+    if (!checkReady(operation))
+        return;
+    clearError();
+    AuthReply *reply = m_client->signInWithBrowser();
+    connect(reply, &AuthReply::finished, this, [this, reply, operation] {
+        const AuthError error = reply->error();
+        if (!error.isError())
+            return;
+        if (error.kind() != AuthError::Kind::Cancelled) // the person's own choice
+            setLastError(error);
+        Q_EMIT failed(operation, error);
+    });
+}
+
+void QmlSession::signInWithDevice()
+{
+    const QString operation = QStringLiteral("signInWithDevice");
+    if (!checkReady(operation))
+        return;
+    clearError();
+    AuthReply *reply = m_client->signInWithDevice();
+    connect(reply, &AuthReply::finished, this, [this, reply, operation] {
+        setDeviceCode(DeviceAuthorization());
+        const AuthError error = reply->error();
+        if (!error.isError())
+            return;
+        if (error.kind() != AuthError::Kind::Cancelled)
+            setLastError(error);
+        Q_EMIT failed(operation, error);
+    });
+}
+
+void QmlSession::cancelSignIn()
+{
+    if (m_client)
+        m_client->cancelSignIn();
+}
+
+bool QmlSession::handleRedirect(const QUrl &url)
+{
+    return m_client && m_client->handleRedirect(url);
 }
 
 void QmlSession::restore(const QString &identity)

@@ -4,6 +4,7 @@
 
 #include <latchkey/authclient.h>
 #include <latchkey/autherror.h>
+#include <latchkey/deviceauthorization.h>
 
 #include <QDateTime>
 #include <QJSValue>
@@ -41,8 +42,23 @@ class LATCHKEYQML_EXPORT QmlSession : public QObject, public QQmlParserStatus
     Q_PROPERTY(QString profile READ profile WRITE setProfile NOTIFY profileChanged FINAL)
     Q_PROPERTY(QUrl baseUrl READ baseUrl WRITE setBaseUrl NOTIFY baseUrlChanged FINAL)
     Q_PROPERTY(Store store READ store WRITE setStore NOTIFY storeChanged FINAL)
+    /*! For a profile with an "oidc" key (the built-in "oidc" one): the OpenID provider, the
+        client registered there, and the scopes; each one that is set replaces the profile's. */
+    Q_PROPERTY(QUrl issuer READ issuer WRITE setIssuer NOTIFY issuerChanged FINAL)
+    Q_PROPERTY(QString clientId READ clientId WRITE setClientId NOTIFY clientIdChanged FINAL)
+    Q_PROPERTY(QStringList scopes READ scopes WRITE setScopes NOTIFY scopesChanged FINAL)
+    /*! Whether signInWithBrowser() opens the authorization URL with the desktop's browser
+        (QDesktopServices::openUrl, what Qt.openUrlExternally() does) after openUrlRequested();
+        false: the application opens it from onOpenUrlRequested. */
+    Q_PROPERTY(bool openUrlsExternally READ openUrlsExternally WRITE setOpenUrlsExternally NOTIFY
+            openUrlsExternallyChanged FINAL)
     Q_PROPERTY(bool ready READ isReady NOTIFY clientChanged FINAL)
     Q_PROPERTY(Latchkey::AuthClient *client READ client NOTIFY clientChanged FINAL)
+    /*! What the profile offers: a password form (it has a "login" endpoint), the browser and
+        a device code (it has an "oidc" key). */
+    Q_PROPERTY(bool supportsPasswordSignIn READ supportsPasswordSignIn NOTIFY clientChanged FINAL)
+    Q_PROPERTY(bool supportsBrowserSignIn READ supportsBrowserSignIn NOTIFY clientChanged FINAL)
+    Q_PROPERTY(bool supportsDeviceSignIn READ supportsDeviceSignIn NOTIFY clientChanged FINAL)
 
     // The session, mirrored from the client
     Q_PROPERTY(Latchkey::AuthClient::State state READ state NOTIFY stateChanged FINAL)
@@ -58,6 +74,13 @@ class LATCHKEYQML_EXPORT QmlSession : public QObject, public QQmlParserStatus
         reconnects by itself, and restore() tries at once. */
     Q_PROPERTY(bool online READ isOnline NOTIFY onlineChanged FINAL)
     Q_PROPERTY(Latchkey::AuthError lastError READ lastError NOTIFY lastErrorChanged FINAL)
+    /*! The code of the device sign-in in progress (userCode, verificationUri,
+        verificationUriComplete, expiresAt, interval); isValid false when none. */
+    Q_PROPERTY(
+        Latchkey::DeviceAuthorization deviceCode READ deviceCode NOTIFY deviceCodeChanged FINAL)
+    /*! The OpenID provider's end-session URL of the session signOut() ended (empty when none):
+        Qt.openUrlExternally() it to sign out of the provider in the browser too. */
+    Q_PROPERTY(QUrl endSessionUrl READ endSessionUrl NOTIFY endSessionUrlChanged FINAL)
 
 public:
     /*! Where the refresh token is kept between runs. */
@@ -76,7 +99,20 @@ public:
     void setBaseUrl(const QUrl &url);
     Store store() const { return m_store; }
     void setStore(Store store);
+    QUrl issuer() const { return m_issuer; }
+    void setIssuer(const QUrl &issuer);
+    QString clientId() const { return m_clientId; }
+    void setClientId(const QString &clientId);
+    QStringList scopes() const { return m_scopes; }
+    void setScopes(const QStringList &scopes);
+    bool openUrlsExternally() const { return m_openUrlsExternally; }
+    void setOpenUrlsExternally(bool open);
     bool isReady() const { return m_client != nullptr; }
+    bool supportsPasswordSignIn() const;
+    bool supportsBrowserSignIn() const;
+    // Whether the provider has a device authorization endpoint is known only at the sign-in
+    // (discovery): without one, signInWithDevice() fails with Protocol.
+    bool supportsDeviceSignIn() const { return supportsBrowserSignIn(); }
     AuthClient *client() const { return m_client; }
 
     AuthClient::State state() const;
@@ -89,12 +125,28 @@ public:
     QDateTime expiresAt() const;
     bool isOnline() const;
     AuthError lastError() const { return m_lastError; }
+    DeviceAuthorization deviceCode() const { return m_deviceCode; }
+    QUrl endSessionUrl() const;
 
     Q_INVOKABLE void signIn(const QString &identity, const QString &password);
     /*! Restores the session kept in the store; nothing stored ends in failed("restore",
         NotSignedIn) without touching lastError. */
     Q_INVOKABLE void restore(const QString &identity = QString());
     Q_INVOKABLE void signOut();
+    /*! OpenID Connect in the system browser (authorization code with PKCE): openUrlRequested(url)
+        (and the browser opened when openUrlsExternally), then signedIn() once the browser came
+        back, or failed("signInWithBrowser", error): AccessDenied, AuthorizationExpired,
+        Cancelled after cancelSignIn() (Cancelled leaves lastError alone). */
+    Q_INVOKABLE void signInWithBrowser();
+    /*! The device code flow: deviceCode is set for the person to approve elsewhere; signedIn()
+        once approved, or failed("signInWithDevice", error): AccessDenied, AuthorizationExpired,
+        Cancelled. deviceCode is cleared when it ends. */
+    Q_INVOKABLE void signInWithDevice();
+    /*! Ends the browser or device sign-in in progress with Cancelled. */
+    Q_INVOKABLE void cancelSignIn();
+    /*! A redirect to the profile's private-use URI scheme: true when it answered the browser
+        sign-in in progress. */
+    Q_INVOKABLE bool handleRedirect(const QUrl &url);
     /*! Creates an account (does not sign in): registered(user) or failed("register", error). */
     Q_INVOKABLE void registerAccount(const QString &identity, const QString &password,
         const QJsonObject &fields = QJsonObject());
@@ -128,6 +180,15 @@ Q_SIGNALS:
     void expiresAtChanged();
     void onlineChanged();
     void lastErrorChanged();
+    void issuerChanged();
+    void clientIdChanged();
+    void scopesChanged();
+    void openUrlsExternallyChanged();
+    void deviceCodeChanged();
+    void endSessionUrlChanged();
+    /*! signInWithBrowser(): the authorization URL to open in the system browser (never in an
+        embedded web view). */
+    void openUrlRequested(const QUrl &url);
 
     void signedIn();
     void restored();
@@ -143,7 +204,8 @@ Q_SIGNALS:
     void refreshRetrying(const Latchkey::AuthError &error, int attempt, int retryInMs);
     /*! A refresh failed on the network or with a 5xx after its retries; the session is kept. */
     void refreshFailed(const Latchkey::AuthError &error);
-    /*! An operation ("signIn", "restore", "signOut", "register") ended with \a error. */
+    /*! An operation ("signIn", "signInWithBrowser", "signInWithDevice", "restore", "signOut",
+        "register") ended with \a error. */
     void failed(const QString &operation, const Latchkey::AuthError &error);
 
 private:
@@ -155,10 +217,17 @@ private:
     void track(AuthReply *reply, const QString &operation, bool setsLastError,
         std::function<void(AuthReply *)> onSuccess = {});
     bool checkReady(const QString &operation);
+    void setDeviceCode(const DeviceAuthorization &code);
+    ServerProfile loadProfile(QString *error) const;
 
     QString m_profile;
     QUrl m_baseUrl;
     Store m_store = Store::Keychain;
+    QUrl m_issuer;
+    QString m_clientId;
+    QStringList m_scopes;
+    bool m_openUrlsExternally = true;
+    DeviceAuthorization m_deviceCode;
     bool m_complete = false;
     AuthClient *m_client = nullptr;
     std::shared_ptr<SessionRegistry> m_registry; // of the engine's factory, if ours

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/demo.sh [--cli]
+# scripts/demo.sh [--cli | --oidc]
 #
 # Installs what is missing, builds (preset dev), starts latchkey-server with the demo data and the
 # test hooks (--seed-demo --test-hooks), runs the demo against it, and stops the server.
@@ -9,6 +9,11 @@
 #              session survives quitting: run it again and the app starts signed in. Without a
 #              display the app renders its pages to build/dev/demo-state/screenshots/ instead.
 #   --cli      the latchkey-cli walkthrough: a fresh database on a free port, each step a process.
+#   --oidc     latchkey-demo against a real OpenID provider (tests/support/oidc/provider.mjs on a
+#              free port, needs node): "Sign in with your browser" (any login, password
+#              "correct horse") or "Sign in on another device"; the provider's userinfo (/me) is
+#              the API. Without a display the sign-in and device pages are rendered to
+#              build/dev/demo-state/screenshots/ instead.
 #
 # The refresh token goes to the Secret Service of the current D-Bus session when there is one;
 # else to a private gnome-keyring (tests/support/with-keyring.sh) — kept in
@@ -27,13 +32,14 @@ PORT=${LATCHKEY_DEMO_PORT:-8765}
 mode=app
 case "${1:-}" in
 --cli) mode=cli ;;
---run-cli | --run-app | "") ;;
+--oidc) mode=oidc ;;
+--run-cli | --run-app | --run-oidc | "") ;;
 -h | --help)
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
   ;;
 *)
-  echo "usage: $0 [--cli]" >&2
+  echo "usage: $0 [--cli | --oidc]" >&2
   exit 64
   ;;
 esac
@@ -125,6 +131,58 @@ run_app() {
   done
 }
 
+# start_provider DIR: the OpenID provider on a free port; $ISSUER is its URL. It ends when its
+# stdin closes: a FIFO this script holds open, so it goes with the script however that ends.
+start_provider() {
+  local tmp=$1
+  rm -f "$tmp/provider.stdin"
+  mkfifo -m 600 "$tmp/provider.stdin"
+  exec {provider_keep}<>"$tmp/provider.stdin"
+  exec {provider_fd}< <(exec node "$root/tests/support/oidc/provider.mjs" --port 0 \
+    <"$tmp/provider.stdin" {provider_keep}>&- 2>>"$tmp/provider.log")
+  PROVIDER_PID=$!
+  local line=
+  if ! read -r -t 60 -u "$provider_fd" line || [[ ! $line =~ ^LISTENING\ (http://[^[:space:]]+) ]]; then
+    echo "demo: the OpenID provider did not start:" >&2
+    tail -n 20 "$tmp/provider.log" >&2
+    exit 1
+  fi
+  ISSUER=${BASH_REMATCH[1]%/}
+  cat <&"$provider_fd" >>"$tmp/provider.log" {provider_keep}>&- &
+  exec {provider_fd}<&-
+  echo "OpenID provider: $ISSUER (log $tmp/provider.log)"
+}
+
+# The Qt Quick app against the provider; the sign-in and device pages rendered to PNG when there
+# is no display.
+run_oidc() {
+  local args=(--profile oidc --issuer "$ISSUER" --client-id latchkey-native --base-url "$ISSUER")
+  if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+    echo "demo: opening latchkey-demo; sign in at the provider with any login and the password"
+    echo "      \"correct horse\"; quit the window to stop the provider"
+    "$APP" "${args[@]}"
+    return
+  fi
+  local shots=$STATE/screenshots
+  mkdir -p "$shots"
+  echo "demo: no display: rendering the pages offscreen to $shots/"
+  "$APP" "${args[@]}" --store memory --page signin --screenshot "$shots/oidc-signin.png"
+  "$APP" "${args[@]}" --store memory --page device --screenshot "$shots/oidc-device.png"
+}
+
+# Phase 2 (inside a keychain session): the provider, the app, until the window closes. Each run
+# is a new provider (a free port, its grants in memory): the app starts signed out.
+if [ "${1:-}" = --run-oidc ]; then
+  mkdir -p "$STATE"
+  chmod 700 "$STATE"
+  PROVIDER_PID=
+  stop() { if [ -n "$PROVIDER_PID" ]; then kill "$PROVIDER_PID" 2>/dev/null || true; fi; }
+  trap stop EXIT
+  start_provider "$STATE"
+  run_oidc
+  exit 0
+fi
+
 # Phase 2 (inside a keychain session): the app with its kept server, until the window closes.
 if [ "${1:-}" = --run-app ]; then
   mkdir -p "$STATE"
@@ -161,7 +219,7 @@ scripts/deps.sh
 # (The demo needs these two even in a build tree configured without them.)
 cmake --preset dev -DLATCHKEY_BUILD_SERVER=ON -DLATCHKEY_BUILD_DEMO=ON -DLATCHKEY_BUILD_QML=ON
 targets=(latchkey-server latchkey-cli)
-if [ "$mode" = app ]; then targets+=(latchkey-demo); fi
+if [ "$mode" = app ] || [ "$mode" = oidc ]; then targets+=(latchkey-demo); fi
 cmake --build --preset dev --target "${targets[@]}"
 
 has_secret_service() {
@@ -173,13 +231,13 @@ if has_secret_service; then
   echo "demo: using the Secret Service of this D-Bus session"
   exec "$0" "--run-$mode"
 fi
-if [ "$mode" = app ]; then
+if [ "$mode" = app ] || [ "$mode" = oidc ]; then
   # A keyring that outlives this run (the session must survive quitting); X still needs its
   # cookie once HOME moves.
   echo "demo: no Secret Service on this session; using a private gnome-keyring in $STATE/home"
   mkdir -p "$STATE"
   if [ -n "${DISPLAY:-}" ]; then export XAUTHORITY=${XAUTHORITY:-$HOME/.Xauthority}; fi
-  LATCHKEY_TEST_HOME=$STATE/home exec tests/support/with-keyring.sh "$root/scripts/demo.sh" --run-app
+  LATCHKEY_TEST_HOME=$STATE/home exec tests/support/with-keyring.sh "$root/scripts/demo.sh" "--run-$mode"
 fi
 echo "demo: no Secret Service on this session; using a private gnome-keyring"
 exec tests/support/with-keyring.sh "$root/scripts/demo.sh" --run-cli

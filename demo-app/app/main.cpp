@@ -1,7 +1,12 @@
 // latchkey-demo: the Qt Quick demo app of Latchkey (pages in qml/, module LatchkeyDemo).
 //
 //   latchkey-demo [--base-url URL] [--profile NAME|FILE] [--store keychain|memory]
+//                 [--issuer URL --client-id ID [--scopes "openid ..."]]
 //                 [--page NAME] [--sign-in IDENTITY] [--screenshot FILE] [--size WxH]
+//
+// With --profile oidc (or any profile with an "oidc" key) --issuer and --client-id name the
+// OpenID provider and the client registered there; the sign-in page then offers the browser and
+// another device, and --page device starts a device sign-in (its code is shown once it came).
 //
 // --screenshot renders the window offscreen once the page has settled (its data loaded, nothing
 // in flight) and writes it as PNG; with --sign-in the password comes from $LATCHKEY_PASSWORD.
@@ -26,8 +31,8 @@ Q_IMPORT_QML_PLUGIN(LatchkeyDemoPlugin)
 namespace {
 
 const QStringList pages { QStringLiteral("start"), QStringLiteral("signin"),
-    QStringLiteral("register"), QStringLiteral("dashboard"), QStringLiteral("bookings"),
-    QStringLiteral("admin") };
+    QStringLiteral("register"), QStringLiteral("device"), QStringLiteral("dashboard"),
+    QStringLiteral("bookings"), QStringLiteral("admin") };
 
 int usage(const QString &message)
 {
@@ -96,6 +101,15 @@ int main(int argc, char **argv)
     const QCommandLineOption storeOption(QStringLiteral("store"),
         QStringLiteral("Where the refresh token is kept: keychain (default) or memory."),
         QStringLiteral("keychain|memory"), QStringLiteral("keychain"));
+    const QCommandLineOption issuerOption(QStringLiteral("issuer"),
+        QStringLiteral("The OpenID provider of an OpenID Connect profile (--profile oidc)."),
+        QStringLiteral("URL"));
+    const QCommandLineOption clientIdOption(QStringLiteral("client-id"),
+        QStringLiteral("The client registered at the OpenID provider."), QStringLiteral("ID"));
+    const QCommandLineOption scopesOption(QStringLiteral("scopes"),
+        QStringLiteral("The scopes to ask the OpenID provider for, separated by spaces (default: "
+                       "the profile's)."),
+        QStringLiteral("SCOPES"));
     const QCommandLineOption pageOption(QStringLiteral("page"),
         QStringLiteral("The page to open: %1.").arg(pages.join(QStringLiteral(", "))),
         QStringLiteral("NAME"));
@@ -108,8 +122,8 @@ int main(int argc, char **argv)
         QStringLiteral("FILE"));
     const QCommandLineOption sizeOption(QStringLiteral("size"),
         QStringLiteral("Window size (default 1120x740)."), QStringLiteral("WxH"));
-    parser.addOptions({ baseUrlOption, profileOption, storeOption, pageOption, signInOption,
-        screenshotOption, sizeOption });
+    parser.addOptions({ baseUrlOption, profileOption, storeOption, issuerOption, clientIdOption,
+        scopesOption, pageOption, signInOption, screenshotOption, sizeOption });
     parser.process(app);
 
     QString base = parser.value(baseUrlOption);
@@ -129,6 +143,19 @@ int main(int argc, char **argv)
     const QString password = qEnvironmentVariable("LATCHKEY_PASSWORD");
     if (!signInAs.isEmpty() && password.isEmpty())
         return usage(QStringLiteral("--sign-in needs the password in $LATCHKEY_PASSWORD"));
+    QUrl issuer;
+    if (parser.isSet(issuerOption)) {
+        issuer = QUrl(parser.value(issuerOption), QUrl::StrictMode);
+        if (!issuer.isValid() || issuer.host().isEmpty())
+            return usage(
+                QStringLiteral("--issuer is not a URL: %1").arg(parser.value(issuerOption)));
+    }
+    const QString clientId = parser.value(clientIdOption);
+    const QStringList scopes
+        = parser.value(scopesOption).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    if (parser.value(profileOption) == QLatin1String("oidc")
+        && (issuer.isEmpty() || clientId.isEmpty()))
+        return usage(QStringLiteral("--profile oidc needs --issuer and --client-id"));
     QSize size(1120, 740);
     if (parser.isSet(sizeOption)) {
         const QStringList wh = parser.value(sizeOption).split(QLatin1Char('x'));
@@ -147,6 +174,9 @@ int main(int argc, char **argv)
     engine.setInitialProperties({
         { QStringLiteral("baseUrl"), baseUrl },
         { QStringLiteral("profile"), parser.value(profileOption) },
+        { QStringLiteral("issuer"), issuer },
+        { QStringLiteral("clientId"), clientId },
+        { QStringLiteral("scopes"), scopes },
         { QStringLiteral("store"), store == QLatin1String("memory") ? 1 : 0 },
         { QStringLiteral("startPage"), page },
         { QStringLiteral("signInAs"), signInAs },

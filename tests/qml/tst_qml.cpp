@@ -2,6 +2,10 @@
 // latchkey-server. The setup object below starts the server once per process (from
 // LATCHKEY_SERVER_PATH, through tests/support/serverprocess.h) and gives every test file the
 // context property `testServer`: its baseUrl, the /test/* hooks and the /metrics counters.
+// `testOidc` is a real OpenID provider (tests/support/oidcprovider.h), started on first use by
+// the files that need one (tst_demo_oidc.qml), with the headless user agent in place of the
+// person's browser.
+#include "oidcprovider.h"
 #include "serverprocess.h"
 
 #include <QCoreApplication>
@@ -57,6 +61,68 @@ private:
     LatchkeyTest::ServerProcess m_server;
 };
 
+class TestOidc : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QUrl issuer READ issuer NOTIFY started)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY started)
+public:
+    explicit TestOidc(QObject *parent = nullptr)
+        : QObject(parent)
+    { }
+
+    // Starts the provider once (polls every second: a device sign-in needs no 5 s wait); false
+    // with errorString when node or its packages are missing (scripts/deps.sh).
+    Q_INVOKABLE bool start()
+    {
+        if (!m_provider.issuer().isEmpty())
+            return true;
+        QString why;
+        if (!LatchkeyTest::OidcProvider::available(&why)) {
+            m_error = why;
+        } else if (!m_provider.start(
+                       { QStringLiteral("--device-interval"), QStringLiteral("1") })) {
+            m_error = m_provider.errorString();
+        }
+        Q_EMIT started();
+        return !m_provider.issuer().isEmpty();
+    }
+    void stop() { m_provider.stop(); }
+
+    QUrl issuer() const { return m_provider.issuer(); }
+    QString errorString() const { return m_error; }
+
+    // The person in the browser: the headless user agent signs in (as alice) and consents on
+    // the authorization URL, asynchronously; userAgentFinished(exitCode, output) when done.
+    Q_INVOKABLE void authorize(const QUrl &url, const QStringList &args = {})
+    {
+        watch(m_provider.authorize(url, args));
+    }
+    // The person on another device: enters userCode at verificationUri and approves.
+    Q_INVOKABLE void approveDevice(
+        const QUrl &verificationUri, const QString &userCode, const QStringList &args = {})
+    {
+        watch(m_provider.approveDevice(verificationUri, userCode, args));
+    }
+    Q_INVOKABLE void expireDeviceCodes() { m_provider.expireDeviceCodes(); }
+
+Q_SIGNALS:
+    void started();
+    void userAgentFinished(int exitCode, const QString &output);
+
+private:
+    void watch(QProcess *userAgent)
+    {
+        connect(userAgent, &QProcess::finished, this, [this, userAgent](int exitCode) {
+            Q_EMIT userAgentFinished(
+                exitCode, QString::fromUtf8(LatchkeyTest::OidcProvider::describe(userAgent)));
+        });
+    }
+
+    LatchkeyTest::OidcProvider m_provider;
+    QString m_error;
+};
+
 class Setup : public QObject
 {
     Q_OBJECT
@@ -76,11 +142,17 @@ public slots:
         engine->addImportPath(QStringLiteral(LATCHKEY_QML_IMPORT_PATH));
         engine->addImportPath(QStringLiteral("qrc:/qt/qml"));
         engine->rootContext()->setContextProperty(QStringLiteral("testServer"), &m_server);
+        engine->rootContext()->setContextProperty(QStringLiteral("testOidc"), &m_oidc);
     }
-    void cleanupTestCase() { m_server.stop(); }
+    void cleanupTestCase()
+    {
+        m_oidc.stop();
+        m_server.stop();
+    }
 
 private:
     TestServer m_server;
+    TestOidc m_oidc;
 };
 
 QUICK_TEST_MAIN_WITH_SETUP(tst_qml, Setup)

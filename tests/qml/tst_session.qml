@@ -164,6 +164,11 @@ TestCase {
     function test_restoreFromTheKeychain() {
         const first = makeSession();
         signInGuest(first);
+        // The keychain writes of the sign-in (the token, then the last identity) are done: the
+        // restore reads them.
+        const flushed = spy(first, "flushed");
+        first.flush();
+        flushed.wait(20000);
 
         const second = makeSession();
         compare(second.state, AuthClient.SignedOut);
@@ -223,5 +228,30 @@ TestCase {
         verify(!bad.ready);
         compare(bad.lastError.kind, AuthError.Protocol);
         verify(bad.lastError.message.indexOf("no-such-profile") >= 0, bad.lastError.message);
+    }
+
+    // A password profile offers the password only; the OpenID sign-ins fail as a configuration
+    // error (the "oidc" profile's side is tst_demo_oidc.qml, against a real provider).
+    function test_signInOptionsFollowTheProfile() {
+        const session = makeSession();
+        verify(session.supportsPasswordSignIn);
+        verify(!session.supportsBrowserSignIn);
+        verify(!session.supportsDeviceSignIn);
+        compare(session.deviceCode.isValid, false);
+        compare(session.endSessionUrl.toString(), "");
+        const failed = spy(session, "failed");
+        session.signInWithBrowser();
+        failed.wait();
+        compare(failed.signalArguments[0][0], "signInWithBrowser");
+        compare(session.lastError.kind, AuthError.Protocol);
+        verify(session.lastError.message.indexOf("oidc") >= 0, session.lastError.message);
+
+        // issuer and clientId fill the built-in "oidc" profile.
+        const oidc = createTemporaryObject(sessionComponent, test, {
+            profile: "oidc", issuer: "http://127.0.0.1:9/", clientId: "an-app" });
+        verify(oidc.ready, oidc.lastError.message);
+        verify(oidc.supportsBrowserSignIn);
+        verify(!oidc.supportsPasswordSignIn);
+        verify(oidc.openUrlsExternally, "the desktop's browser by default");
     }
 }

@@ -13,8 +13,17 @@ FocusScope {
     property url baseUrl
     property string profile: "latchkey"
     property int store: Session.Keychain
+    /*! An OpenID Connect profile ("oidc"): the provider, the client registered there, and
+        optionally the scopes (a list of strings; empty: the profile's). */
+    property url issuer
+    property string clientId
+    property var scopes: []
+    /*! False: the browser sign-in does not open the system browser; the URL comes through
+        session.openUrlRequested only (tests hand it to a headless user agent). */
+    property bool openUrlsExternally: true
     /*! The page to show instead of the default one: start (stays there), signin, register,
-        dashboard, bookings, admin (opened even for a guest: the server's 403 is shown). */
+        device (starts a device sign-in), dashboard, bookings, admin (opened even for a guest:
+        the server's 403 is shown). */
     property string startPage: ""
     /*! Sign in at start instead of restoring (screenshots, QA). */
     property string signInAs: ""
@@ -29,19 +38,27 @@ FocusScope {
     property string notice: "" // why the sign-in page is shown (expired, signed out, …)
     property string welcome: "" // "Welcome back, …" after a restore
     property string prefillEmail: ""
+    /*! The provider's sign-in page of the browser sign-in in progress; empty when none. */
+    property url authorizationUrl
+    readonly property bool browserWaiting: authorizationUrl.toString() !== ""
+    /*! Only an OpenID provider, no password form: its userinfo (/me) is the API. */
+    readonly property bool oidcOnly: session.supportsBrowserSignIn && !session.supportsPasswordSignIn
     property real tokenLifetimeMs: 0 // of the current access token, for the dashboard's gauge
     property int pending: 0 // requests in flight through xhr()
     readonly property bool isManager: session.roles.indexOf("manager") >= 0
-    readonly property var tabPages: isManager ? ["dashboard", "bookings", "admin"]
-                                              : ["dashboard", "bookings"]
+    readonly property var tabPages: oidcOnly ? ["dashboard"]
+                                  : isManager ? ["dashboard", "bookings", "admin"]
+                                  : ["dashboard", "bookings"]
     readonly property var signedInPages: ["dashboard", "bookings", "admin"]
     readonly property string displayName: {
         const u = session.user;
         const name = [u.firstName || "", u.lastName || ""].join(" ").trim();
-        return name || session.identity;
+        return name || u.name || session.identity; // u.name: an OpenID provider's claim
     }
-    /*! Nothing in flight: the page is loaded, its data is in, no sign-in or refresh runs. */
-    readonly property bool settled: !session.busy && pending === 0 && !!pageLoader.item
+    /*! Nothing in flight: the page is loaded, its data is in, no sign-in or refresh runs (but
+        a sign-in that waits for the person, in the browser or on another device). */
+    readonly property bool settled: (!session.busy || browserWaiting || session.deviceCode.isValid)
+        && pending === 0 && !!pageLoader.item
         && pageLoader.status === Loader.Ready
         && (pageLoader.item.settled === undefined || pageLoader.item.settled)
 
@@ -137,7 +154,7 @@ FocusScope {
         return target;
     }
     function afterSignedOut() {
-        const target = startPage === "register" ? "register" : "signin";
+        const target = startPage === "register" || startPage === "device" ? startPage : "signin";
         startPage = "";
         return target;
     }
@@ -164,8 +181,23 @@ FocusScope {
         profile: root.profile
         baseUrl: root.baseUrl
         store: root.store
+        issuer: root.issuer
+        clientId: root.clientId
+        scopes: root.scopes
+        openUrlsExternally: root.openUrlsExternally
 
+        onOpenUrlRequested: url => {
+            root.authorizationUrl = url;
+            root.log(openUrlsExternally ? qsTr("opened the provider's sign-in page in the browser")
+                                        : qsTr("the provider's sign-in page is to be opened"));
+        }
+        onDeviceCodeChanged: {
+            if (deviceCode.isValid)
+                root.log(qsTr("device code %1: waiting for its approval at %2")
+                             .arg(deviceCode.userCode).arg(deviceCode.verificationUri));
+        }
         onSignedIn: {
+            root.authorizationUrl = "";
             root.log(qsTr("signed in as %1").arg(identity));
             root.notice = "";
             if (root.page !== "start" || root.startPage !== "start")
@@ -210,6 +242,12 @@ FocusScope {
                 root.openPage(root.afterSignIn());
         }
         onFailed: (operation, error) => {
+            if (operation === "signInWithBrowser" || operation === "signInWithDevice") {
+                root.authorizationUrl = "";
+                root.log(error.kind === AuthError.Cancelled ? qsTr("sign-in cancelled")
+                         : qsTr("sign-in failed: %1").arg(error.message), "warn");
+                return;
+            }
             if (operation === "restore" && authenticated && !online) {
                 // The server could not be reached: the session is kept, shown as offline with
                 // a Retry button (the start page), never as the sign-in form.
@@ -306,12 +344,12 @@ FocusScope {
                 Item { Layout.fillWidth: true }
                 Image {
                     id: headerAvatar
-                    visible: session.authenticated
+                    visible: session.authenticated && !root.oidcOnly
                     Layout.preferredWidth: 32
                     Layout.preferredHeight: 32
                     sourceSize: Qt.size(32, 32)
                     cache: false
-                    source: session.authenticated
+                    source: session.authenticated && !root.oidcOnly
                             ? root.apiUrl("/api/user/avatar") + "?who=" + encodeURIComponent(session.identity)
                             : ""
                     Accessible.role: Accessible.Graphic
@@ -358,6 +396,7 @@ FocusScope {
                     switch (root.page) {
                     case "start": return startComponent;
                     case "register": return registerComponent;
+                    case "device": return deviceComponent;
                     case "dashboard": return dashboardComponent;
                     case "bookings": return bookingsComponent;
                     case "admin": return adminComponent;
@@ -380,6 +419,7 @@ FocusScope {
     Component { id: startComponent; StartPage { shell: root } }
     Component { id: signInComponent; SignInPage { shell: root } }
     Component { id: registerComponent; RegisterPage { shell: root } }
+    Component { id: deviceComponent; DevicePage { shell: root } }
     Component { id: dashboardComponent; DashboardPage { shell: root } }
     Component { id: bookingsComponent; BookingsPage { shell: root } }
     Component { id: adminComponent; AdminPage { shell: root } }

@@ -1,5 +1,6 @@
 // Who is signed in, their roles, the access token's remaining lifetime as a live countdown
-// (never the token itself), and the fault buttons when the server has test hooks.
+// (never the token itself), and the fault buttons when the server has test hooks. Signed in
+// at an OpenID provider only (shell.oidcOnly), its userinfo endpoint (/me) is the API shown.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -11,6 +12,20 @@ FocusScope {
     property var shell
     readonly property var session: shell.session
     readonly property bool settled: avatar.status !== Image.Loading
+    property var userinfo: null
+    property string userinfoError: ""
+
+    Component.onCompleted: {
+        if (!shell.oidcOnly)
+            return;
+        // An authorized XMLHttpRequest to the provider's userinfo endpoint.
+        shell.xhr("GET", "/me", null, function (status, data) {
+            if (status === 200)
+                page.userinfo = data;
+            else
+                page.userinfoError = page.shell.describe(status, data);
+        });
+    }
 
     property real nowMs: Date.now()
     readonly property bool hasExpiry: !isNaN(session.expiresAt.getTime())
@@ -53,11 +68,13 @@ FocusScope {
                 Image {
                     id: avatar
                     objectName: "avatar"
+                    visible: !page.shell.oidcOnly
                     Layout.preferredWidth: 96
                     Layout.preferredHeight: 96
                     sourceSize: Qt.size(96, 96)
                     cache: false
-                    source: page.shell.apiUrl("/api/user/avatar") + "?who="
+                    source: page.shell.oidcOnly ? ""
+                          : page.shell.apiUrl("/api/user/avatar") + "?who="
                             + encodeURIComponent(page.session.identity) + "&size=96"
                     Accessible.role: Accessible.Graphic
                     Accessible.name: qsTr("Your avatar, served from a protected URL")
@@ -72,6 +89,7 @@ FocusScope {
                         Accessible.name: qsTr("Signed in as %1").arg(text)
                     }
                     Label {
+                        objectName: "identity"
                         text: page.session.identity
                         color: "#5f6368"
                     }
@@ -133,13 +151,38 @@ FocusScope {
                 }
             }
 
+            GroupBox {
+                objectName: "userinfoBox"
+                title: qsTr("The API: GET %1").arg(page.shell.apiUrl("/me"))
+                visible: page.shell.oidcOnly
+                Layout.fillWidth: true
+                ColumnLayout {
+                    anchors.fill: parent
+                    spacing: 6
+                    Label {
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        color: "#5f6368"
+                        text: qsTr("The provider's userinfo endpoint, called with XMLHttpRequest: the session's access token is added by the engine's network access manager.")
+                    }
+                    Label {
+                        objectName: "userinfo"
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        font.family: "monospace"
+                        text: page.userinfo ? JSON.stringify(page.userinfo, null, 2)
+                            : page.userinfoError !== "" ? page.userinfoError : qsTr("Loading…")
+                    }
+                }
+            }
+
             FaultPanel {
                 Layout.fillWidth: true
                 visible: page.shell.hooksAvailable
                 shell: page.shell
             }
             Label {
-                visible: !page.shell.hooksAvailable
+                visible: !page.shell.hooksAvailable && !page.shell.oidcOnly
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 color: "#80868b"

@@ -9,6 +9,9 @@ ApplicationWindow {
 
     property url baseUrl: "http://127.0.0.1:8080"
     property string profile: "latchkey"
+    property url issuer
+    property string clientId: ""
+    property var scopes: []
     property int store: Session.Keychain
     property string startPage: ""
     property string signInAs: ""
@@ -29,6 +32,9 @@ ApplicationWindow {
         focus: true
         baseUrl: window.baseUrl
         profile: window.profile
+        issuer: window.issuer
+        clientId: window.clientId
+        scopes: window.scopes
         store: window.store
         startPage: window.startPage
         signInAs: window.signInAs

@@ -1,6 +1,8 @@
 // Sign in: field validation, a busy indicator, and the server's refusals as a person needs
 // them — wrong credentials, an account locked (with a countdown to lockedUntil), rate limited
-// (with the wait), the server unreachable.
+// (with the wait), the server unreachable. With an OpenID Connect profile: "Sign in with your
+// browser" (then a wait for the browser, with Cancel) and "Sign in on another device" (the
+// device page); the password form only when the profile has a password login.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -11,7 +13,9 @@ FocusScope {
 
     property var shell
     readonly property var session: shell.session
-    readonly property bool settled: !session.busy
+    readonly property bool settled: !session.busy || shell.browserWaiting
+    readonly property bool passwordForm: session.supportsPasswordSignIn || !session.ready
+    readonly property bool browserForm: session.supportsBrowserSignIn
 
     // The last refusal, kept apart from session.lastError so the countdowns survive typing.
     property int errorKind: AuthError.NoError
@@ -43,6 +47,12 @@ FocusScope {
         shell.notice = "";
         session.signIn(email, passwordField.text);
     }
+    function signInWithBrowser() {
+        errorKind = AuthError.NoError;
+        errorText = "";
+        shell.notice = "";
+        session.signInWithBrowser();
+    }
 
     Timer {
         interval: 1000
@@ -54,6 +64,27 @@ FocusScope {
     Connections {
         target: page.session
         function onFailed(operation, error) {
+            if (operation === "signInWithBrowser") {
+                page.errorKind = error.kind;
+                switch (error.kind) {
+                case AuthError.Cancelled:
+                    page.errorText = "";
+                    break;
+                case AuthError.AccessDenied:
+                    page.errorText = qsTr("The sign-in was refused at the provider (%1).").arg(error.message);
+                    break;
+                case AuthError.AuthorizationExpired:
+                    page.errorText = qsTr("The browser did not come back in time. Try again.");
+                    break;
+                case AuthError.Network:
+                    page.errorText = qsTr("Cannot reach the provider at %1: %2")
+                                         .arg(page.shell.issuer.toString()).arg(error.message);
+                    break;
+                default:
+                    page.errorText = error.message;
+                }
+                return;
+            }
             if (operation !== "signIn")
                 return;
             page.nowMs = Date.now();
@@ -87,7 +118,9 @@ FocusScope {
     }
 
     Component.onCompleted: {
-        if (shell.prefillEmail) {
+        if (!passwordForm) {
+            browserButton.forceActiveFocus();
+        } else if (shell.prefillEmail) {
             emailField.text = shell.prefillEmail;
             shell.prefillEmail = "";
             passwordField.forceActiveFocus();
@@ -116,8 +149,11 @@ FocusScope {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 color: "#5f6368"
-                text: qsTr("to %1. Your password goes to the server once; the session is kept in the system keychain.")
+                text: page.passwordForm
+                      ? qsTr("to %1. Your password goes to the server once; the session is kept in the system keychain.")
                           .arg(page.shell.baseUrl.toString())
+                      : qsTr("with your account at %1. You sign in on the provider's own page, in your browser or on another device; this app never sees your password. The session is kept in the system keychain.")
+                          .arg(page.shell.issuer.toString())
             }
             Notice {
                 objectName: "signInNotice"
@@ -149,77 +185,175 @@ FocusScope {
                       ? qsTr("You can try again now.") : ""
             }
 
-            Label { text: qsTr("Email"); font.bold: true }
-            TextField {
-                id: emailField
-                objectName: "emailField"
-                property bool touched: false
-                Layout.fillWidth: true
-                placeholderText: "guest@latchkey.test"
-                inputMethodHints: Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase
-                enabled: !page.session.busy
-                Accessible.name: qsTr("Email")
-                onEditingFinished: touched = true
-                onAccepted: passwordField.forceActiveFocus()
-                KeyNavigation.tab: passwordField
-            }
-            Label {
-                visible: emailField.touched && !page.emailValid
-                text: page.email === "" ? qsTr("Enter your email address.") : qsTr("This is not an email address.")
-                color: "#d93025"
-            }
-            Label { text: qsTr("Password"); font.bold: true }
-            TextField {
-                id: passwordField
-                objectName: "passwordField"
-                property bool touched: false
-                Layout.fillWidth: true
-                echoMode: TextInput.Password
-                enabled: !page.session.busy
-                Accessible.name: qsTr("Password")
-                Accessible.passwordEdit: true
-                onEditingFinished: touched = true
-                onAccepted: page.submit()
-            }
-            Label {
-                visible: passwordField.touched && !page.passwordValid
-                text: qsTr("Enter your password.")
-                color: "#d93025"
-            }
-            RowLayout {
+            ColumnLayout {
+                objectName: "passwordForm"
+                visible: page.passwordForm
                 Layout.fillWidth: true
                 spacing: 12
-                Button {
-                    objectName: "signInButton"
-                    text: qsTr("Sign in")
-                    highlighted: true
-                    enabled: page.canSubmit
-                    Accessible.name: qsTr("Sign in")
-                    onClicked: page.submit()
+
+                Label { text: qsTr("Email"); font.bold: true }
+                TextField {
+                    id: emailField
+                    objectName: "emailField"
+                    property bool touched: false
+                    Layout.fillWidth: true
+                    placeholderText: "guest@latchkey.test"
+                    inputMethodHints: Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase
+                    enabled: !page.session.busy
+                    Accessible.name: qsTr("Email")
+                    onEditingFinished: touched = true
+                    onAccepted: passwordField.forceActiveFocus()
+                    KeyNavigation.tab: passwordField
                 }
-                BusyIndicator {
-                    running: page.session.busy
-                    visible: running
-                    Layout.preferredHeight: 32
-                    Layout.preferredWidth: 32
-                    Accessible.name: qsTr("Signing in")
+                Label {
+                    visible: emailField.touched && !page.emailValid
+                    text: page.email === "" ? qsTr("Enter your email address.") : qsTr("This is not an email address.")
+                    color: "#d93025"
                 }
-                Item { Layout.fillWidth: true }
-                Button {
-                    objectName: "toRegisterButton"
-                    flat: true
-                    text: qsTr("Create an account…")
-                    Accessible.name: qsTr("Create an account")
-                    onClicked: page.shell.openPage("register")
+                Label { text: qsTr("Password"); font.bold: true }
+                TextField {
+                    id: passwordField
+                    objectName: "passwordField"
+                    property bool touched: false
+                    Layout.fillWidth: true
+                    echoMode: TextInput.Password
+                    enabled: !page.session.busy
+                    Accessible.name: qsTr("Password")
+                    Accessible.passwordEdit: true
+                    onEditingFinished: touched = true
+                    onAccepted: page.submit()
+                }
+                Label {
+                    visible: passwordField.touched && !page.passwordValid
+                    text: qsTr("Enter your password.")
+                    color: "#d93025"
+                }
+                RowLayout {
+                    Layout.fillWidth: true
+                    spacing: 12
+                    Button {
+                        objectName: "signInButton"
+                        text: qsTr("Sign in")
+                        highlighted: true
+                        enabled: page.canSubmit
+                        Accessible.name: qsTr("Sign in")
+                        onClicked: page.submit()
+                    }
+                    BusyIndicator {
+                        running: page.session.busy
+                        visible: running
+                        Layout.preferredHeight: 32
+                        Layout.preferredWidth: 32
+                        Accessible.name: qsTr("Signing in")
+                    }
+                    Item { Layout.fillWidth: true }
+                    Button {
+                        objectName: "toRegisterButton"
+                        flat: true
+                        text: qsTr("Create an account…")
+                        Accessible.name: qsTr("Create an account")
+                        onClicked: page.shell.openPage("register")
+                    }
+                }
+                Label {
+                    Layout.fillWidth: true
+                    Layout.topMargin: 16
+                    wrapMode: Text.Wrap
+                    color: "#80868b"
+                    font.pixelSize: 12
+                    text: qsTr("Demo accounts (latchkey-server --seed-demo): guest@latchkey.test / Guest-2026! and manager@latchkey.test / Manager-2026!")
                 }
             }
-            Label {
+
+            ColumnLayout {
+                objectName: "oidcForm"
+                visible: page.browserForm
                 Layout.fillWidth: true
-                Layout.topMargin: 16
-                wrapMode: Text.Wrap
-                color: "#80868b"
-                font.pixelSize: 12
-                text: qsTr("Demo accounts (latchkey-server --seed-demo): guest@latchkey.test / Guest-2026! and manager@latchkey.test / Manager-2026!")
+                Layout.topMargin: page.passwordForm ? 8 : 0
+                spacing: 12
+
+                Label {
+                    visible: page.passwordForm
+                    text: qsTr("or")
+                    color: "#5f6368"
+                    Layout.alignment: Qt.AlignHCenter
+                }
+                Button {
+                    id: browserButton
+                    objectName: "browserSignInButton"
+                    Layout.fillWidth: true
+                    text: qsTr("Sign in with your browser")
+                    highlighted: !page.passwordForm
+                    enabled: !page.session.busy
+                    Accessible.name: text
+                    onClicked: page.signInWithBrowser()
+                    KeyNavigation.tab: deviceButton
+                }
+                Button {
+                    id: deviceButton
+                    objectName: "deviceSignInButton"
+                    Layout.fillWidth: true
+                    text: qsTr("Sign in on another device")
+                    enabled: !page.session.busy
+                    Accessible.name: text
+                    onClicked: page.shell.openPage("device")
+                }
+                Rectangle {
+                    objectName: "browserWaiting"
+                    visible: page.shell.browserWaiting
+                    Layout.fillWidth: true
+                    implicitHeight: waitColumn.implicitHeight + 24
+                    radius: 6
+                    color: "#e8f0fe"
+                    border.color: "#4a7bd0"
+                    Accessible.role: Accessible.AlertMessage
+                    Accessible.name: waitLabel.text
+                    ColumnLayout {
+                        id: waitColumn
+                        anchors.fill: parent
+                        anchors.margins: 12
+                        spacing: 8
+                        RowLayout {
+                            spacing: 10
+                            BusyIndicator {
+                                running: page.shell.browserWaiting
+                                Layout.preferredWidth: 28
+                                Layout.preferredHeight: 28
+                            }
+                            Label {
+                                id: waitLabel
+                                Layout.fillWidth: true
+                                wrapMode: Text.Wrap
+                                text: qsTr("Finish signing in in your browser. This window continues by itself once the provider sends you back.")
+                            }
+                        }
+                        RowLayout {
+                            spacing: 8
+                            Button {
+                                objectName: "reopenBrowserButton"
+                                flat: true
+                                text: qsTr("Open the page again")
+                                Accessible.name: text
+                                onClicked: Qt.openUrlExternally(page.shell.authorizationUrl)
+                            }
+                            Item { Layout.fillWidth: true }
+                            Button {
+                                objectName: "cancelBrowserButton"
+                                text: qsTr("Cancel")
+                                Accessible.name: qsTr("Cancel the browser sign-in")
+                                onClicked: page.session.cancelSignIn()
+                            }
+                        }
+                    }
+                }
+                Button {
+                    objectName: "providerSignOutButton"
+                    visible: page.session.endSessionUrl.toString() !== "" && !page.session.authenticated
+                    flat: true
+                    text: qsTr("Also sign out of the provider in the browser")
+                    Accessible.name: text
+                    onClicked: Qt.openUrlExternally(page.session.endSessionUrl)
+                }
             }
         }
     }

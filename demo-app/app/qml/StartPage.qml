@@ -26,10 +26,10 @@ FocusScope {
         Image {
             id: startAvatar
             Layout.alignment: Qt.AlignHCenter
-            visible: page.session.authenticated
+            visible: page.session.authenticated && !page.shell.oidcOnly
             sourceSize: Qt.size(96, 96)
             cache: false
-            source: page.session.authenticated
+            source: page.session.authenticated && !page.shell.oidcOnly
                     ? page.shell.apiUrl("/api/user/avatar") + "?who="
                       + encodeURIComponent(page.session.identity)
                     : ""
