@@ -280,7 +280,7 @@ Q_SIGNALS:
     void signInRetrying(const Latchkey::AuthError &error, int retryInMs);
     /*! setCredentialsProvider(): the server refused the provider's credentials
         (InvalidCredentials), or the provider had none (its error): the client stops signing in
-        by itself until restore(), or a new provider, starts it again. */
+        by itself until restore() starts it again. */
     void credentialsRejected(const Latchkey::AuthError &error);
 
 private:
