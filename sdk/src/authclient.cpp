@@ -1,14 +1,17 @@
 #include <latchkey/authclient.h>
+#include <latchkey/credentialsprovider.h>
 #include <latchkey/keychaintokenstore.h>
 
 #include "authcall_p.h"
 #include "authclient_p.h"
+#include "clock_p.h"
 #include "jsonpointer_p.h"
 #include "logging_p.h"
 #include "wireformat_p.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QMetaEnum>
 
 namespace Latchkey {
 
@@ -21,6 +24,7 @@ AuthClientPrivate::AuthClientPrivate(
     , coordinator(new RefreshCoordinator(core, q))
     , authNam(new QNetworkAccessManager(q))
     , storeQueue(new StoreQueue(q))
+    , autoSignIn(new AutoSignIn(q))
 {
     authNam->setCookieJar(nullptr);
     if (profile.isOpenIdConnect()) {
@@ -216,9 +220,33 @@ void AuthClientPrivate::supersedePending(const QString &why)
     if (oidc)
         oidc->cancel(cancelled); // its callback is stale now: it only stops listening
     finishRestore(cancelled);
+    if (!autoSignIn->isCalling()) // a sign-in by itself is replaced, not the one it makes
+        autoSignIn->stop(cancelled);
     if (signInReply)
         signInReply->finish(cancelled);
     signInReply = nullptr;
+}
+
+bool AuthClientPrivate::signInByItself(bool afterRejection)
+{
+    if (!autoSignIn->provider() || core->profile.login().path.isEmpty() || serviceMode)
+        return false;
+    // The restore's replies end with the first attempt's outcome: signed in, or why not yet
+    // (the attempts go on with backoff while the server is down).
+    const auto replies = std::exchange(restoreReplies, {});
+    autoSignIn->start(afterRejection, [replies](const AuthError &error) {
+        for (const QPointer<AuthReply> &reply : replies) {
+            if (reply)
+                reply->finish(error);
+        }
+    });
+    return true;
+}
+
+void AuthClientPrivate::noteError(const AuthError &error)
+{
+    lastError = error;
+    lastErrorMs = Clock::instance()->wallMs();
 }
 
 void AuthClientPrivate::finishRestore(const AuthError &error)
@@ -310,6 +338,8 @@ void AuthClientPrivate::onRefreshed(const TokenSet &tokens, RefreshReason reason
             });
     }
     applyTokenDetails(tokens);
+    ++refreshesOk;
+    lastRefreshMs = Clock::instance()->wallMs();
     setOnline(true);
     if (state != AuthClient::State::SignedIn && state != AuthClient::State::SigningOut)
         setState(AuthClient::State::SignedIn);
@@ -321,6 +351,8 @@ void AuthClientPrivate::onRefreshed(const TokenSet &tokens, RefreshReason reason
 void AuthClientPrivate::onRejected(const AuthError &error, RefreshReason reason)
 {
     const bool wasActive = state == AuthClient::State::SignedIn;
+    ++refreshesFailed;
+    noteError(error);
     wipe(identity, {});
     clearDetails();
     setState(AuthClient::State::SignedOut);
@@ -329,6 +361,11 @@ void AuthClientPrivate::onRejected(const AuthError &error, RefreshReason reason)
         qCInfo(lcAuth) << "session expired:" << error.message();
         Q_EMIT q->sessionExpired(error);
     }
+    // A service signs in again by itself, unless a slot of sessionExpired() already did or
+    // signed out (a rejection at restore() is the restore's to handle).
+    if (wasActive && reason != RefreshReason::Restore && state == AuthClient::State::SignedOut
+        && !signInReply)
+        signInByItself(true);
 }
 
 // --- AuthClient --------------------------------------------------------------------------
@@ -349,11 +386,15 @@ AuthClient::AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObjec
         });
     connect(d->coordinator, &RefreshCoordinator::failedTransiently, this,
         [this](const AuthError &error) {
+            ++d->refreshesFailed;
+            d->noteError(error);
             if (d->core->isOffline() && d->state == State::SignedIn)
                 d->setOnline(false);
             Q_EMIT refreshFailed(error);
         });
     connect(d->coordinator, &RefreshCoordinator::retrying, this, &AuthClient::refreshRetrying);
+    connect(d->autoSignIn, &AutoSignIn::retrying, this, &AuthClient::signInRetrying);
+    connect(d->autoSignIn, &AutoSignIn::gaveUp, this, &AuthClient::credentialsRejected);
     if (d->oidc) {
         qRegisterMetaType<Latchkey::DeviceAuthorization>();
         connect(d->oidc, &OidcSignIn::openUrlRequested, this, [this](const QUrl &url) {
@@ -564,6 +605,7 @@ void AuthClientPrivate::adoptSignIn(
     if (!tokens.idToken.isEmpty())
         idToken = tokens.idToken;
     setIdentity(id);
+    ++signIns;
     coordinator->startSession(tokens);
     applyTokenDetails(tokens);
     setState(AuthClient::State::SignedIn);
@@ -589,6 +631,8 @@ void AuthClientPrivate::adoptSignIn(
 void AuthClientPrivate::signInFailed(AuthReply *reply, const AuthError &error)
 {
     signInReply = nullptr;
+    ++signInFailures;
+    noteError(error);
     qCInfo(lcAuth) << "sign-in failed:" << error.toString();
     setState(AuthClient::State::SignedOut);
     reply->finish(error);
@@ -673,7 +717,8 @@ AuthReply *AuthClient::restore(const QString &identity)
     auto foundNothing = [this](const AuthError &error) {
         d->core->restoreFoundNothing();
         d->setState(State::SignedOut);
-        d->finishRestore(error);
+        if (!d->signInByItself(false)) // a service signs in instead
+            d->finishRestore(error);
     };
     auto refreshWith = [this, current](const QString &id, const QByteArray &refreshToken) {
         d->expiredSignalled = false;
@@ -706,7 +751,8 @@ AuthReply *AuthClient::restore(const QString &identity)
                     if (d->core->phase() != SessionCore::Phase::SignedOut)
                         d->core->end(outcome.error);
                     d->setState(State::SignedOut);
-                    d->finishRestore(outcome.error);
+                    if (!d->signInByItself(false)) // a service signs in instead
+                        d->finishRestore(outcome.error);
                     return;
                 }
                 // Restored only once the rotated token is in the store: a session the store did
@@ -1036,6 +1082,78 @@ void AuthClient::setApiKey(const QByteArray &key, const QByteArray &header)
 bool AuthClient::hasApiKey() const
 {
     return !d->core->apiKey().second.isEmpty();
+}
+
+void AuthClient::setCredentialsProvider(CredentialsProvider *provider)
+{
+    if (provider && !provider->parent())
+        provider->setParent(this);
+    if (!provider && d->autoSignIn->provider()) {
+        d->autoSignIn->stop(AuthError(
+            AuthError::Kind::Cancelled, QStringLiteral("The credentials provider was removed")));
+    }
+    d->autoSignIn->setProvider(provider);
+}
+
+CredentialsProvider *AuthClient::credentialsProvider() const
+{
+    return d->autoSignIn->provider();
+}
+
+QJsonObject AuthClient::health() const
+{
+    const Clock *clock = Clock::instance();
+    // A time on the session clock, or on its wall time, as ISO 8601 UTC (null: none).
+    auto wallTime = [](qint64 wallMs) -> QJsonValue {
+        if (wallMs < 0)
+            return QJsonValue::Null;
+        return QDateTime::fromMSecsSinceEpoch(wallMs, Qt::UTC).toString(Qt::ISODateWithMs);
+    };
+    auto due = [clock, wallTime](qint64 deadlineMs) -> QJsonValue {
+        if (deadlineMs < 0)
+            return QJsonValue::Null;
+        return wallTime(clock->wallMs() + std::max<qint64>(deadlineMs - clock->nowMs(), 0));
+    };
+    const char *autoSignIn = "off";
+    if (d->autoSignIn->provider() && !d->core->profile.login().path.isEmpty()) {
+        switch (d->autoSignIn->status()) {
+        case AutoSignIn::Status::Idle:
+            autoSignIn = "idle";
+            break;
+        case AutoSignIn::Status::SigningIn:
+            autoSignIn = "signingIn";
+            break;
+        case AutoSignIn::Status::Waiting:
+            autoSignIn = "waiting";
+            break;
+        case AutoSignIn::Status::Stopped:
+            autoSignIn = "stopped";
+            break;
+        }
+    }
+    return {
+        { QStringLiteral("state"),
+            QString::fromLatin1(QMetaEnum::fromType<State>().valueToKey(int(d->state))) },
+        { QStringLiteral("identity"), d->identity },
+        { QStringLiteral("online"), d->online },
+        { QStringLiteral("expiresAt"),
+            d->expiresAt.isValid() ? QJsonValue(d->expiresAt.toUTC().toString(Qt::ISODateWithMs))
+                                   : QJsonValue(QJsonValue::Null) },
+        { QStringLiteral("lastRefresh"), wallTime(d->lastRefreshMs) },
+        { QStringLiteral("refreshesOk"), d->refreshesOk },
+        { QStringLiteral("refreshesFailed"), d->refreshesFailed },
+        { QStringLiteral("signIns"), d->signIns },
+        { QStringLiteral("signInFailures"), d->signInFailures },
+        { QStringLiteral("nextRefreshDue"),
+            d->state == State::SignedIn ? due(d->coordinator->nextRefreshDueMs())
+                                        : QJsonValue(QJsonValue::Null) },
+        { QStringLiteral("autoSignIn"), QLatin1String(autoSignIn) },
+        { QStringLiteral("nextSignInAttempt"), due(d->autoSignIn->nextAttemptMs()) },
+        { QStringLiteral("lastError"),
+            d->lastError.isError() ? QJsonValue(d->lastError.toString())
+                                   : QJsonValue(QJsonValue::Null) },
+        { QStringLiteral("lastErrorAt"), wallTime(d->lastErrorMs) },
+    };
 }
 
 AuthReply *AuthClient::flush()

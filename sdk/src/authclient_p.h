@@ -5,6 +5,7 @@
 #include <latchkey/tokenstore.h>
 
 #include "authcall_p.h"
+#include "autosignin_p.h"
 #include "oidcsignin_p.h"
 #include "refreshcoordinator_p.h"
 #include "sessioncore_p.h"
@@ -76,6 +77,11 @@ public:
     // Ends the replies of a restore or sign-in still in progress with Cancelled (a newer
     // operation replaced it) and makes their pending callbacks stale.
     void supersedePending(const QString &why);
+    // With a credentials provider and a password sign-in: signs in by itself (AutoSignIn), the
+    // replies of the restore in progress ending with its first outcome. False when it cannot.
+    bool signInByItself(bool afterRejection);
+    // A failure for health(): kept with the time it happened.
+    void noteError(const AuthError &error);
     // Finishes every reply of the restore in progress (they joined one another).
     void finishRestore(const AuthError &error);
     // The first store error since the last call, consumed.
@@ -112,6 +118,17 @@ public:
     // Client credentials: the session's "refresh token" is the client secret, in memory only;
     // nothing is stored, locked, revoked or restored.
     bool serviceMode = false;
+
+    // A headless service's sign-in by itself, and what health() reports (times on the clock's
+    // wall time, ms since the epoch; -1: never).
+    AutoSignIn *autoSignIn;
+    int refreshesOk = 0;
+    int refreshesFailed = 0;
+    int signIns = 0;
+    int signInFailures = 0;
+    qint64 lastRefreshMs = -1;
+    AuthError lastError;
+    qint64 lastErrorMs = -1;
 };
 
 } // namespace Latchkey

@@ -57,6 +57,14 @@ public:
     void startSession(const TokenSet &tokens);
     void stop(); // no timer, no refresh in flight (the session core decides about waiters)
     bool isProactiveScheduled() const { return m_proactive.isActive(); }
+    // When the next refresh is due on Clock::instance(): the proactive one, or while offline the
+    // next try to reach the server; -1 when none is scheduled.
+    qint64 nextRefreshDueMs() const
+    {
+        return m_proactive.isActive() ? m_proactive.deadlineMs()
+            : m_reconnect.isActive()  ? m_reconnect.deadlineMs()
+                                      : -1;
+    }
 
     // When the session lives in a store other processes share (the keychain): the name of the
     // lock for the current entry (empty: none), how to re-read the stored refresh token, and how

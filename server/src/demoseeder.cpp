@@ -33,6 +33,8 @@ bool DemoSeeder::seed(AuthService &auth, QString *error)
             { { "Grand Central Hotel", "2026-02-10", "2026-02-12", 1 },
                 { "Seaside Inn", "2026-05-01", "2026-05-04", 2 },
                 { "City Loft Suites", "2026-09-20", "2026-09-22", 1 } } },
+        // The account of a headless service (demo-app/service-bot): no bookings of its own.
+        { "bot@latchkey.test", "Bot-2026!", "Service", "Bot", "guest", {} },
     };
     for (const DemoUser &demo : users) {
         const QString email = QString::fromLatin1(demo.email);

@@ -10,6 +10,8 @@ declare -A layer=(
   [clock]=base [tokenset]=base [jwtclaims]=base [jsonpointer]=base [logging]=base
   [reachability]=base [autherror]=base [serverprofile]=base [latchkey_export]=base
   [deviceauthorization]=base
+  # where a service's credentials come from (the keychain's through a TokenStore: store)
+  [credentialsprovider]=base [environmentcredentials]=base [filecredentials]=base
   # wire: the auth exchanges a profile describes
   [wireformat]=wire [authcall]=wire
   # oidc: an OpenID provider's sign-ins up to the tokens (discovery, PKCE, redirect, device)
@@ -20,11 +22,12 @@ declare -A layer=(
   # store: where the refresh token lives, and the lock around it
   [storequeue]=store [sharedrefreshlock]=store [ownedlockfile]=store [secretservice]=store
   [tokenstore]=store [keychaintokenstore]=store [memorytokenstore]=store
+  [keychaincredentials]=store
   # net: the reply the caller holds
   [retryingreply]=net
   # facade: what an application uses, and the refresh it runs
   [authclient]=facade [authclient_oidc]=facade [authorizednetworkaccessmanager]=facade [refreshcoordinator]=facade
-  [authreply]=facade
+  [authreply]=facade [autosignin]=facade
 )
 declare -A sees=(
   [base]="base"

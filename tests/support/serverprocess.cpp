@@ -57,9 +57,10 @@ bool ServerProcess::start(const QStringList &extraArgs)
 #else
     const QString program = qEnvironmentVariable("LATCHKEY_SERVER");
 #endif
-    QStringList args { QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--db"),
-        QStringLiteral(":memory:"), QStringLiteral("--test-hooks") };
+    QStringList args { QStringLiteral("--port"), QString::number(m_port), QStringLiteral("--db"),
+        m_database, QStringLiteral("--test-hooks") };
     args << m_tlsArgs << extraArgs;
+    m_extraArgs = extraArgs;
     m_process.start(program, args);
     if (!m_process.waitForStarted(10000)) {
         m_error = QStringLiteral("cannot start %1: %2").arg(program, m_process.errorString());
@@ -81,6 +82,15 @@ bool ServerProcess::start(const QStringList &extraArgs)
     m_error = QStringLiteral("latchkey-server did not print its address (exit code %1)")
                   .arg(m_process.exitCode());
     return false;
+}
+
+bool ServerProcess::restart()
+{
+    stop();
+    m_port = m_baseUrl.port();
+    const bool started = start(m_extraArgs);
+    m_port = 0;
+    return started;
 }
 
 void ServerProcess::setTls(const QString &certificateFile, const QString &keyFile,

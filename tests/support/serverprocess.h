@@ -8,7 +8,8 @@
 namespace LatchkeyTest {
 
 // Runs latchkey-server as a real child process on a free loopback port with an in-memory
-// database, and offers the test hooks (--test-hooks) and /metrics counters to the tests.
+// database (or a file: setDatabase()), and offers the test hooks (--test-hooks) and /metrics
+// counters to the tests. restart() stops it and starts it again on the same port and database.
 class ServerProcess
 {
 public:
@@ -25,6 +26,11 @@ public:
             QStringLiteral("1000") };
     }
     void stop();
+    // Stops the server (if running) and starts it again with the same arguments on the port it
+    // had, so clients find it where it was; with a file database, with everything it kept.
+    bool restart();
+    // From the next start() on: the database file instead of :memory:.
+    void setDatabase(const QString &path) { m_database = path; }
 
     // From the next start() on: serves HTTPS with this PEM certificate and key (--tls-cert,
     // --tls-key), so baseUrl() is https://127.0.0.1:PORT; hook() and metric() trust
@@ -44,6 +50,9 @@ public:
 private:
     QProcess m_process;
     QStringList m_tlsArgs;
+    QStringList m_extraArgs;
+    QString m_database = QStringLiteral(":memory:");
+    int m_port = 0;
     QList<QSslCertificate> m_caCertificates;
     QUrl m_baseUrl;
     QString m_error;

@@ -129,6 +129,8 @@ QHttpServerResponse TokenServer::token(const QHttpServerRequest &request)
     const QString grant = form.queryItemValue(QStringLiteral("grant_type"));
     if (grant == QLatin1String("password")) {
         ++loginCalls;
+        if (loginsDown)
+            return oauthError("temporarily_unavailable", 503);
         if (form.queryItemValue(QStringLiteral("password")) != QLatin1String("pw"))
             return oauthError("invalid_grant", 400);
         m_sessions[m_nextSession].user = form.queryItemValue(QStringLiteral("username")).toUtf8();

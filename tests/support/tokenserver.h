@@ -41,6 +41,8 @@ public:
     int heldRefreshes() const { return int(m_held.size()); }
     // 503 for refreshes and API calls.
     bool down = false;
+    // 503 for sign-ins (the password grant).
+    bool loginsDown = false;
 
     // Every token issued so far: refreshes answer 400 invalid_grant, the API 401.
     void revokeAll();

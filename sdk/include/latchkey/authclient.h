@@ -20,6 +20,7 @@ namespace Latchkey {
 
 class AuthClientPrivate;
 class AuthorizedNetworkAccessManager;
+class CredentialsProvider;
 class TokenStore;
 
 /*!
@@ -211,6 +212,34 @@ public:
     void setApiKey(const QByteArray &key, const QByteArray &header = QByteArray());
     bool hasApiKey() const;
 
+    /*! For a headless service (docs/getting-started.md, "A headless service"): where the client
+        finds an identity and password to sign in with by itself, through signIn(), when
+        restore() finds no session (or the stored one is rejected: the restore's reply then
+        ends with that sign-in's first outcome) and whenever the server rejects the session
+        (after sessionExpired(); a session without a refresh token ends so too). While the
+        server cannot be reached or fails (or locks the account, or limits the rate) it tries
+        again with backoff, 2 s doubling to 5 minutes with jitter, at least what the server
+        asked for (signInRetrying()); it stops for good when the server refuses the credentials
+        or the provider has none (credentialsRejected()). Requests made meanwhile go out as
+        for anybody signed out, and those that waited for the rejected refresh fail with
+        SessionExpired, as without a provider. A signIn(), restore() or signOut() of the
+        application ends the attempts in progress. Password profiles only (an OpenID client's
+        own secret renews its token: signInWithClientCredentials()). A provider without a
+        parent is adopted; nullptr turns it off. */
+    void setCredentialsProvider(CredentialsProvider *provider);
+    CredentialsProvider *credentialsProvider() const;
+
+    /*! How the session fares, for a service's health endpoint or log, as JSON: "state",
+        "identity", "online", "expiresAt", "lastRefresh" (ISO 8601 UTC, null when none),
+        "refreshesOk", "refreshesFailed" (refreshes that ended without tokens: passing failures
+        after their retries, and rejections), "signIns" (successful, of any kind),
+        "signInFailures", "nextRefreshDue" (the proactive refresh, or while offline the next
+        try to reach the server; null when none is scheduled), "autoSignIn" ("off", "idle",
+        "signingIn", "waiting", "stopped"), "nextSignInAttempt" (null unless waiting),
+        "lastError" (AuthError::toString() of the last failed refresh or sign-in, null when
+        none) and "lastErrorAt". Never a token or a password. */
+    QJsonObject health() const;
+
     /*! Finishes once every pending write to the token store is done (call before quitting a
         short-lived process: a refresh rotates the stored token). */
     AuthReply *flush();
@@ -247,6 +276,13 @@ Q_SIGNALS:
         that is no rejection, a 2xx without tokens at once): the requests that waited for it
         fail; the next request tries again. */
     void refreshFailed(const Latchkey::AuthError &error);
+    /*! setCredentialsProvider(): a sign-in by itself failed on the network, with a 5xx, a
+        lockout or a rate limit; the next attempt follows in \a retryInMs. */
+    void signInRetrying(const Latchkey::AuthError &error, int retryInMs);
+    /*! setCredentialsProvider(): the server refused the provider's credentials
+        (InvalidCredentials), or the provider had none (its error): the client stops signing in
+        by itself until restore() starts it again. */
+    void credentialsRejected(const Latchkey::AuthError &error);
 
 private:
     friend class AuthClientPrivate;

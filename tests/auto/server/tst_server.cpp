@@ -786,7 +786,7 @@ void tst_Server::adminIsManagerOnly()
         = get(QStringLiteral("/api/admin/users"), signIn(managerEmail, managerPassword).access);
     QCOMPARE(manager.status, 200);
     const QJsonArray users = manager.json().value(QLatin1String("users")).toArray();
-    QCOMPARE(users.size(), 2);
+    QCOMPARE(users.size(), 3); // guest, manager, bot
     QCOMPARE(users.at(1).toObject().value(QLatin1String("roles")).toArray(),
         QJsonArray { QStringLiteral("manager") });
 }
@@ -1744,7 +1744,7 @@ void tst_Server::innhotelWireFormat()
                  .json()
                  .value(QLatin1String("totalCount"))
                  .toInt(),
-        2);
+        3);
     QCOMPARE(get(QStringLiteral("/api/auth/me"), access)
                  .json()
                  .value(QLatin1String("firstName"))
@@ -1793,7 +1793,7 @@ void tst_Server::scheduleManagerWireFormat()
                  .json()
                  .value(QLatin1String("total"))
                  .toInt(),
-        2);
+        3);
 
     const Tokens employee = tokensOf(wire, loginWith(wire, guestEmail, guestPassword));
     const QJsonObject employeeClaims = claimsOf(employee.access);
@@ -1946,7 +1946,7 @@ void tst_Server::hotelReviewsAdmin()
     QCOMPARE(
         at(get(QStringLiteral("/api/v1/admin/users"), admin).json(), QStringLiteral("/data/total"))
             .toInt(),
-        2);
+        3);
     QCOMPARE(at(get(QStringLiteral("/api/v1/admin/users/1"), admin).json(),
                  QStringLiteral("/data/user/email"))
                  .toString(),

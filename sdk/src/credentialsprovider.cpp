@@ -1,0 +1,11 @@
+#include <latchkey/credentialsprovider.h>
+
+namespace Latchkey {
+
+CredentialsProvider::CredentialsProvider(QObject *parent)
+    : QObject(parent)
+{ }
+
+CredentialsProvider::~CredentialsProvider() = default;
+
+} // namespace Latchkey
