@@ -9,7 +9,7 @@ declare -A layer=(
   # base: values and facilities every layer uses
   [clock]=base [tokenset]=base [jwtclaims]=base [jsonpointer]=base [logging]=base
   [reachability]=base [autherror]=base [serverprofile]=base [latchkey_export]=base
-  [deviceauthorization]=base
+  [deviceauthorization]=base [apiurl]=base
   # wire: the auth exchanges a profile describes
   [wireformat]=wire [authcall]=wire
   # oidc: an OpenID provider's sign-ins up to the tokens (discovery, PKCE, redirect, device)
