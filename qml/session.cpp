@@ -4,6 +4,7 @@
 #include "networkaccessmanagerfactory.h"
 #include "sessionregistry_p.h"
 
+#include <latchkey/apiurl.h>
 #include <latchkey/authorizednetworkaccessmanager.h>
 #include <latchkey/authreply.h>
 #include <latchkey/keychaintokenstore.h>
@@ -455,7 +456,7 @@ void QmlSession::registerAccount(
 
 ApiRequest *QmlSession::request(const QString &method, const QString &path, const QJSValue &body)
 {
-    const QUrl url = m_baseUrl.resolved(QUrl(path));
+    const QUrl url = apiUrl(m_baseUrl, path); // as the SDK and the CLI join paths
     QByteArray data;
     if (!body.isUndefined() && !body.isNull()) {
         const QVariant value = body.toVariant(QJSValue::ConvertJSObjects);

@@ -16,6 +16,8 @@ PACKAGES=(
   qml6-module-qttest qml6-module-qtquick-dialogs
   # real keychain for tests: Secret Service on a private D-Bus session
   gnome-keyring dbus dbus-x11 libsecret-tools
+  # the schema test validates profiles against docs/profile.schema.json (tests/schema)
+  python3 python3-jsonschema
   # CLI tests call the server's test hooks
   curl
   # TLS tests make their CA and certificates at test time

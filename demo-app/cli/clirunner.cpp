@@ -2,6 +2,7 @@
 
 #include "passwordprompt.h"
 
+#include <latchkey/apiurl.h>
 #include <latchkey/authclient.h>
 #include <latchkey/authorizednetworkaccessmanager.h>
 #include <latchkey/authreply.h>
@@ -343,13 +344,15 @@ void CliRunner::status()
 
 void CliRunner::request()
 {
-    const QUrl path(m_options.path);
-    if (!path.isValid()) {
+    // Joined as the SDK joins a profile's paths: --base-url https://h/v1 + /api/x is
+    // https://h/v1/api/x (Latchkey::apiUrl).
+    const QUrl url = Latchkey::apiUrl(m_options.baseUrl, m_options.path);
+    if (!url.isValid()) {
         printError(QStringLiteral("Invalid path \"%1\".").arg(m_options.path));
         finish(ExitUsage);
         return;
     }
-    QNetworkRequest request(m_options.baseUrl.resolved(path));
+    QNetworkRequest request(url);
     request.setRawHeader(QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json"));
     const QByteArray userAgent
         = QByteArrayLiteral("latchkey-cli/") + QCoreApplication::applicationVersion().toUtf8();

@@ -460,7 +460,7 @@ void KeychainTokenStore::read(const QString &key, ReadCallback done)
     readSecret(d->service, key, 0,
         [self = QPointer<KeychainTokenStore>(this), done = std::move(done)](
             const QByteArray &secret, const AuthError &error) {
-            if (self)
+            if (self && done)
                 done(secret, error);
         });
 }

@@ -425,13 +425,14 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     if (!version.isUndefined() && (!version.isDouble() || version.toDouble() != 1.0))
         r.fail(QStringLiteral("version"),
             QStringLiteral("1 (this Latchkey reads profiles of format version 1)"));
+    // "$schema": the JSON Schema an editor validates the file with (docs/profile.schema.json).
     r.known(root, QString(),
-        { QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("version"),
-            QStringLiteral("login"), QStringLiteral("refresh"), QStringLiteral("logout"),
-            QStringLiteral("register"), QStringLiteral("changePassword"), QStringLiteral("tokens"),
-            QStringLiteral("errors"), QStringLiteral("me"), QStringLiteral("claims"),
-            QStringLiteral("apiKey"), QStringLiteral("endpoints"), QStringLiteral("authorization"),
-            QStringLiteral("oidc") });
+        { QStringLiteral("$schema"), QStringLiteral("name"), QStringLiteral("description"),
+            QStringLiteral("version"), QStringLiteral("login"), QStringLiteral("refresh"),
+            QStringLiteral("logout"), QStringLiteral("register"), QStringLiteral("changePassword"),
+            QStringLiteral("tokens"), QStringLiteral("errors"), QStringLiteral("me"),
+            QStringLiteral("claims"), QStringLiteral("apiKey"), QStringLiteral("endpoints"),
+            QStringLiteral("authorization"), QStringLiteral("oidc") });
     // An OpenID provider's exchanges come from its endpoints (discovered or given under "oidc"):
     // such a profile needs no "login" or "tokens".
     const QJsonObject oidc = r.object(root, QString(), QStringLiteral("oidc"), false);

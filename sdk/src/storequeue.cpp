@@ -124,7 +124,8 @@ void StoreQueue::remove(const QString &key, TokenStore::DoneCallback done)
 void StoreQueue::whenIdle(std::function<void()> done)
 {
     enqueue([done = std::move(done)](std::function<void()> finished) {
-        done();
+        if (done)
+            done();
         finished();
     });
 }

@@ -1,5 +1,7 @@
 #include "wireformat_p.h"
 
+#include <latchkey/apiurl.h>
+
 #include "jsonpointer_p.h"
 #include "jwtclaims_p.h"
 #include "logging_p.h"
@@ -22,18 +24,6 @@ namespace {
 constexpr auto kJson = "application/json";
 constexpr auto kForm = "application/x-www-form-urlencoded";
 
-QUrl endpointUrl(const QUrl &baseUrl, const QString &path)
-{
-    if (!path.startsWith(QLatin1Char('/'))) // an absolute URL (an OpenID provider's endpoint)
-        return QUrl(path);
-    QUrl url = baseUrl;
-    QString basePath = url.path();
-    if (basePath.endsWith(QLatin1Char('/')))
-        basePath.chop(1);
-    url.setPath(basePath + path);
-    return url;
-}
-
 PreparedRequest build(
     const ServerProfile::Endpoint &endpoint, const QUrl &baseUrl, QJsonObject fields)
 {
@@ -41,7 +31,7 @@ PreparedRequest build(
         fields.insert(it.key(), it.value());
     PreparedRequest prepared;
     prepared.verb = endpoint.method;
-    prepared.request = QNetworkRequest(endpointUrl(baseUrl, endpoint.path));
+    prepared.request = QNetworkRequest(apiUrl(baseUrl, endpoint.path));
     prepared.request.setRawHeader(
         QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json"));
     if (endpoint.encoding == ServerProfile::Encoding::Form) {

@@ -9,7 +9,7 @@ declare -A layer=(
   # base: values and facilities every layer uses
   [clock]=base [tokenset]=base [jwtclaims]=base [jsonpointer]=base [logging]=base
   [reachability]=base [autherror]=base [serverprofile]=base [latchkey_export]=base
-  [deviceauthorization]=base
+  [deviceauthorization]=base [apiurl]=base
   # where a service's credentials come from (the keychain's through a TokenStore: store)
   [credentialsprovider]=base [environmentcredentials]=base [filecredentials]=base
   # wire: the auth exchanges a profile describes

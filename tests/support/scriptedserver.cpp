@@ -55,6 +55,9 @@ void ScriptedServer::record(const QHttpServerRequest &request)
     case QHttpServerRequest::Method::Delete:
         s.method = "DELETE";
         break;
+    case QHttpServerRequest::Method::Patch:
+        s.method = "PATCH";
+        break;
     default:
         s.method = "OTHER";
         break;

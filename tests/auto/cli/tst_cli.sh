@@ -9,8 +9,8 @@
 # entries. No sleeps: token expiry is forced through the server's --test-hooks endpoints.
 #
 # Cases: walkthrough, bad_credentials, usage, http_error, dead_server, offline_logout,
-#        revoked_session, stdin_password, memory_store, profile_file, parallel_processes,
-#        refresh_blips, redirect_loop, keychain_unavailable, tls_ca_file,
+#        revoked_session, stdin_password, memory_store, profile_file, base_url_path,
+#        parallel_processes, refresh_blips, redirect_loop, keychain_unavailable, tls_ca_file,
 #        oidc_browser, oidc_device, oidc_client_credentials, oidc_usage (against the real OpenID
 #        provider of tests/support/oidc, on Node.js: scripts/deps.sh installs it)
 set -euo pipefail
@@ -426,6 +426,32 @@ case_parallel_processes() {
 
 # --profile FILE: profiles written from a server's documentation, as docs/profiles.md teaches
 # (the server's RFC 6749 endpoint and its JSON API, described by hand, not the built-ins).
+case_base_url_path() { # a base URL with a path: request paths are joined as a profile's are
+  start_server
+  cat >"$WORK/prefixed.json" <<'JSON'
+{
+  "name": "prefixed",
+  "login":   { "path": "/auth/login" },
+  "refresh": { "path": "/auth/refresh", "send": { "in": "body", "name": "refresh_token" } },
+  "logout":  { "path": "/auth/logout", "bearer": true,
+               "send": { "in": "body", "name": "refresh_token" } },
+  "tokens":  { "access": "/access_token", "refresh": { "in": "body", "pointer": "/refresh_token" } }
+}
+JSON
+  for base in "$URL/api" "$URL/api/"; do # with and without the final slash: the same URLs
+    CLI_ARGS=(--profile "$WORK/prefixed.json" --base-url "$base")
+    login_guest                                  # $URL/api/auth/login
+    expect 0 get /bookings                       # $URL/api/bookings, not $URL/bookings
+    out_has '"bookings"'
+    expect 0 get bookings                        # no leading slash: the same
+    out_has '"bookings"'
+    expect 0 get "$URL/api/bookings?from=cli"    # a full URL stays as it is
+    out_has '"bookings"'
+    expect 0 logout
+  done
+  CLI_ARGS=()
+}
+
 case_profile_file() {
   start_server
   cat >"$WORK/acme-oauth.json" <<'JSON'

@@ -1,6 +1,9 @@
 #include <latchkey/autherror.h>
 #include <latchkey/serverprofile.h>
 
+#include <QDir>
+#include <QJsonDocument>
+#include <QRegularExpression>
 #include <QtTest>
 
 using namespace Latchkey;
@@ -175,6 +178,51 @@ private Q_SLOTS:
             QList<QJsonValue>({ QJsonValue(QStringLiteral("TOKEN_EXPIRED")), QJsonValue(4011) }));
         QCOMPARE(rules.at(1).statuses, QList<int>({ 410 }));
         QVERIFY(rules.at(1).values.isEmpty());
+    }
+
+    // The profiles the docs show are accepted as shown. Which json blocks are profiles, the
+    // rule tests/schema/check-schema.py applies too: a ```json block of docs/*.md that is on its
+    // own a JSON object with a top-level "name"; "<client id>"-style placeholders inside
+    // strings are replaced by "placeholder" first (they stand for the reader's own values).
+    void docExamplesAreAccepted()
+    {
+        const QRegularExpression fence(QStringLiteral("^```json[ \\t]*\\n(.*?)^```"),
+            QRegularExpression::MultilineOption | QRegularExpression::DotMatchesEverythingOption);
+        const QRegularExpression placeholder(QStringLiteral("<[^<>\"\\n]*>"));
+        const QDir docs(QStringLiteral(LATCHKEY_DOCS_DIR));
+        int profiles = 0;
+        for (const QString &name : docs.entryList({ QStringLiteral("*.md") }, QDir::Files)) {
+            QFile file(docs.filePath(name));
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            const QString text = QString::fromUtf8(file.readAll());
+            for (const QRegularExpressionMatch &m : fence.globalMatch(text)) {
+                QString block = m.captured(1);
+                block.replace(placeholder, QStringLiteral("placeholder"));
+                QJsonParseError parseError;
+                const QJsonDocument doc = QJsonDocument::fromJson(block.toUtf8(), &parseError);
+                if (parseError.error != QJsonParseError::NoError || !doc.isObject()
+                    || !doc.object().contains(QLatin1String("name")))
+                    continue; // a fragment
+                ++profiles;
+                const QString where = QStringLiteral("%1:%2").arg(name).arg(
+                    text.left(m.capturedStart()).count(QLatin1Char('\n')) + 1);
+                QString error;
+                QVERIFY2(ServerProfile::fromJson(doc.toJson(), &error).isValid(),
+                    qPrintable(where + QStringLiteral(": ") + error));
+            }
+        }
+        QVERIFY2(profiles >= 5, qPrintable(QString::number(profiles)));
+    }
+
+    // "$schema" lets an editor validate a profile against docs/profile.schema.json.
+    void schemaKeyIsAccepted()
+    {
+        QString error;
+        const ServerProfile p = ServerProfile::fromJson(
+            R"({"$schema":"../docs/profile.schema.json","name":"x","version":1,
+                "login":{"path":"/l"},"tokens":{"access":"/a"}})",
+            &error);
+        QVERIFY2(p.isValid(), qPrintable(error));
     }
 
     void authErrorSaysWhatHappened()

@@ -154,6 +154,68 @@ private Q_SLOTS:
         delete reply;
     }
 
+    // A server whose documentation says PUT for sign-in and PATCH for refresh and sign-out:
+    // the "method" each endpoint declares is the one the server sees (not always POST).
+    void declaredMethodIsTheOneSent()
+    {
+        ScriptedServer server;
+        int accessNumber = 0;
+        server.on(QStringLiteral("/session"), [&](const QHttpServerRequest &request) {
+            if (request.method() == QHttpServerRequest::Method::Put)
+                return ScriptedServer::json(R"({"access":"acc-0","refresh":"ref"})");
+            if (request.method() == QHttpServerRequest::Method::Patch)
+                return ScriptedServer::json(
+                    "{\"access\":\"acc-" + QByteArray::number(++accessNumber) + "\"}");
+            return ScriptedServer::json(R"({"detail":"Method Not Allowed"})", 405);
+        });
+        server.on(QStringLiteral("/session/end"), [&](const QHttpServerRequest &request) {
+            const bool patch = request.method() == QHttpServerRequest::Method::Patch;
+            return ScriptedServer::json(
+                patch ? "{}" : R"({"detail":"Method Not Allowed"})", patch ? 200 : 405);
+        });
+        server.on(QStringLiteral("/me"), [&](const QHttpServerRequest &request) {
+            const bool current = request.value(QByteArrayLiteral("Authorization"))
+                == "Bearer acc-" + QByteArray::number(accessNumber);
+            return ScriptedServer::json(
+                current ? "{}" : R"({"detail":"expired"})", current ? 200 : 401);
+        });
+        QVERIFY(server.listen());
+        QString error;
+        const ServerProfile profile = ServerProfile::fromJson(R"({
+          "name": "verbs",
+          "login":   { "path": "/session", "method": "PUT" },
+          "refresh": { "path": "/session", "method": "PATCH",
+                       "send": { "in": "body", "name": "refresh" } },
+          "logout":  { "path": "/session/end", "method": "PATCH",
+                       "send": { "in": "body", "name": "refresh" } },
+          "tokens":  { "access": "/access", "refresh": { "in": "body", "pointer": "/refresh" } },
+          "errors":  { "message": ["/detail"] }
+        })",
+            &error);
+        QVERIFY2(profile.isValid(), qPrintable(error));
+        AuthClient client(profile, server.baseUrl());
+        client.setTokenStore(new MemoryTokenStore);
+
+        const AuthError signIn = await(client.signIn(QStringLiteral("ada"), QStringLiteral("pw")));
+        QVERIFY2(!signIn.isError(), qPrintable(signIn.toString()));
+        ++accessNumber; // the token held is stale now: the next call refreshes
+        QNetworkReply *reply = client.networkAccessManager()->get(
+            QNetworkRequest(server.url(QStringLiteral("/me"))));
+        QVERIFY(awaitAll({ reply }));
+        QCOMPARE(httpStatus(reply), 200);
+        delete reply;
+        const AuthError signOut = await(client.signOut());
+        QVERIFY2(!signOut.isError(), qPrintable(signOut.toString()));
+
+        QList<QByteArray> authCalls;
+        for (const ScriptedServer::Seen &seen : server.seen()) {
+            if (seen.path != QStringLiteral("/me"))
+                authCalls << seen.method + ' ' + seen.path.toUtf8();
+        }
+        QCOMPARE(authCalls,
+            QList<QByteArray>({ "PUT /session", "PATCH /session", "PATCH /session/end" }));
+    }
+
     // FastAPI's OAuth2PasswordBearer tutorial: a token and no refresh token at all. Signing in
     // works; when the token is refused the session is over (no loop, no replay).
     void serverWithoutRefreshTokens()
