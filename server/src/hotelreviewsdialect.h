@@ -2,7 +2,7 @@
 
 #include "routeddialect.h"
 
-// The hotel-reviews microservice (seed 002), a Go service under /api/v1: every answer is the
+// The hotel-reviews microservice, a Go service under /api/v1: every answer is the
 // envelope {"message", "data"} (errors {"message", "error", "data"?}), the refresh token travels
 // in JSON bodies, `expires_in` in seconds. Profile, change-password, API keys (`hr_…`, stored
 // hashed, accepted as X-API-Key by /api/v1/service/status), admin routes, roles user/admin.

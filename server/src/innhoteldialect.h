@@ -2,7 +2,7 @@
 
 #include "routeddialect.h"
 
-// The InnHotel API (seed 001), an ASP.NET Core service: the access token in the body, the
+// The InnHotel API, an ASP.NET Core service: the access token in the body, the
 // refresh token only in the HttpOnly cookie `refreshToken`, rotated on every refresh; errors as
 // its FailureResponse {"status", "message"}, validation errors as ASP.NET ProblemDetails.
 //   POST /api/auth/login|refresh|logout|register|change-password, GET /api/auth/me,

@@ -2,7 +2,7 @@
 
 #include "routeddialect.h"
 
-// The AI Schedule Manager API (seed 004), a FastAPI service: login answers
+// The AI Schedule Manager API, a FastAPI service: login answers
 // {access_token, token_type, user{email, role}} and sets the refresh token as the HttpOnly
 // cookie `refresh_token`; refresh answers {message, access_token} and rotates the cookie.
 // Roles manager/employee with the seed's permission lists in the `role`/`permissions` claims;

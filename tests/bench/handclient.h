@@ -13,7 +13,7 @@ namespace LatchkeyBench {
 // Auth done by hand on a raw QNetworkAccessManager, driven by a Latchkey profile so that it
 // talks to any server the SDK can. Two uses:
 //  - "raw Qt": login once, then requests with the Authorization header set by hand;
-//  - "naive client", written the way seed 004's clients are (its JavaScript AuthService and
+//  - "naive client", written the way the clients of such servers are (its JavaScript AuthService and
 //    Python requests client): every request that meets a 401 refreshes on its own and retries
 //    once; nothing is shared between concurrent requests, and a failed refresh fails the
 //    request.

@@ -291,7 +291,7 @@ void runOverhead(Context &c)
 // 2. Refresh storm: N concurrent requests meet an expired access token.
 //    Latchkey (401): the server expired every token (test hook); each request gets a 401.
 //    Latchkey (restore): a new client restores a stored session; the N requests wait for it.
-//    Naive: every 401 refreshes on its own (seed 004); the server rotates refresh tokens.
+//    Naive: every 401 refreshes on its own; the server rotates refresh tokens.
 
 namespace {
 
