@@ -35,6 +35,7 @@ class SessionRegistry;
 class LATCHKEYQML_EXPORT QmlNetworkAccessManagerFactory : public QQmlNetworkAccessManagerFactory
 {
 public:
+    /*! A factory without clients (install() makes one for an engine). */
     QmlNetworkAccessManagerFactory();
     ~QmlNetworkAccessManagerFactory() override;
 
@@ -44,6 +45,7 @@ public:
     /*! Requests to \a client's origin go through its session from now on. Thread-safe; call
         removeClient() before the client is destroyed. */
     void addClient(AuthClient *client);
+    /*! Requests to \a client's origin are no longer authorized. Thread-safe. */
     void removeClient(AuthClient *client);
 
     /*! The factory of \a engine if it is one of these, else nullptr. */

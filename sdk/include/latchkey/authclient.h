@@ -43,16 +43,20 @@ class TokenStore;
 class LATCHKEY_EXPORT AuthClient : public QObject
 {
     Q_OBJECT
-    Q_PROPERTY(State state READ state NOTIFY stateChanged FINAL)
-    Q_PROPERTY(bool busy READ isBusy NOTIFY busyChanged FINAL)
-    Q_PROPERTY(QString identity READ identity NOTIFY identityChanged FINAL)
-    Q_PROPERTY(QJsonObject user READ user NOTIFY userChanged FINAL)
-    Q_PROPERTY(QStringList roles READ roles NOTIFY userChanged FINAL)
+    Q_PROPERTY(State state READ state NOTIFY stateChanged FINAL) ///< see state()
+    Q_PROPERTY(bool busy READ isBusy NOTIFY busyChanged FINAL) ///< see isBusy()
+    Q_PROPERTY(QString identity READ identity NOTIFY identityChanged FINAL) ///< see identity()
+    Q_PROPERTY(QJsonObject user READ user NOTIFY userChanged FINAL) ///< see user()
+    Q_PROPERTY(QStringList roles READ roles NOTIFY userChanged FINAL) ///< see roles()
+    /*! see permissions() */
     Q_PROPERTY(QStringList permissions READ permissions NOTIFY userChanged FINAL)
-    Q_PROPERTY(QJsonObject claims READ claims NOTIFY claimsChanged FINAL)
+    Q_PROPERTY(QJsonObject claims READ claims NOTIFY claimsChanged FINAL) ///< see claims()
+    /*! see expiresAt() */
     Q_PROPERTY(QDateTime expiresAt READ expiresAt NOTIFY expiresAtChanged FINAL)
-    Q_PROPERTY(bool online READ isOnline NOTIFY onlineChanged FINAL)
+    Q_PROPERTY(bool online READ isOnline NOTIFY onlineChanged FINAL) ///< see isOnline()
 public:
+    /*! Where the session is: signed out, restoring the stored session (restore()), signing in
+        (any signIn…()), signed in, or signing out (signOut()). */
     enum class State { SignedOut, Restoring, SigningIn, SignedIn, SigningOut };
     Q_ENUM(State)
     /*! Why a refresh happened: before expiry, after a 401, at restore, because a request found
@@ -61,26 +65,36 @@ public:
     enum class RefreshReason { Proactive, Unauthorized, Restore, Freshness, Reconnect, Resume };
     Q_ENUM(RefreshReason)
 
+    /*! A client for the server that \a profile describes, at \a baseUrl (the API's origin,
+        possibly with a path: endpoint paths are joined to it with apiUrl()). Signed out until
+        restore() or a sign-in. */
     AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObject *parent = nullptr);
+    /*! Ends nothing on the server: the stored session stays for the next run (see flush()).
+        Managers on other threads that outlive the client authorize nothing any more. */
     ~AuthClient() override;
 
+    /*! The profile given to the constructor. */
     ServerProfile profile() const;
+    /*! The base URL given to the constructor. */
     QUrl baseUrl() const;
 
     /*! Replaces the token store (default: a KeychainTokenStore). A store without a parent is
         adopted. Set it before the first signIn() or restore(). */
     void setTokenStore(TokenStore *store);
+    /*! The token store in use (see setTokenStore()). */
     TokenStore *tokenStore() const;
 
     /*! How long before expiry the proactive refresh runs. Negative (the default): automatic,
         min(60 s, 10 % of the token's lifetime). */
     void setRefreshLeadTime(std::chrono::milliseconds lead);
+    /*! See setRefreshLeadTime(). */
     std::chrono::milliseconds refreshLeadTime() const;
     /*! A refresh that fails on the network or with a 5xx is tried again up to maxAttempts times
         in all, waiting initialDelay, then twice as long each time, with jitter. */
     void setRefreshRetry(int maxAttempts, std::chrono::milliseconds initialDelay);
     /*! Plain http:// is refused for hosts other than loopback unless allowed here. */
     void setAllowInsecureHttp(bool allow);
+    /*! See setAllowInsecureHttp(). */
     bool allowsInsecureHttp() const;
 
     /*! The TLS configuration of this client: used for its own exchanges (sign-in, refresh,
@@ -102,6 +116,7 @@ public:
         TLS configuration it was made with, until it has been unused for about two minutes,
         and sends later requests to that host over it whatever their own configuration. */
     void setSslConfiguration(const QSslConfiguration &configuration);
+    /*! See setSslConfiguration(). */
     QSslConfiguration sslConfiguration() const;
 
     /*! How long an auth exchange (sign-in, each refresh attempt, sign-out, registration,
@@ -109,6 +124,7 @@ public:
         then fails with Network, networkError() QNetworkReply::TimeoutError (a refresh attempt
         is retried like any network failure). Default 30 s; zero or less restores it. */
     void setAuthTimeout(std::chrono::milliseconds timeout);
+    /*! See setAuthTimeout(). */
     std::chrono::milliseconds authTimeout() const;
     /*! The longest one refresh may take in all: its attempts, the backoff between them and the
         wait for another process's refresh lock. Past it the attempt in flight is abandoned and
@@ -116,23 +132,32 @@ public:
         refreshFailed() is emitted, the requests that waited fail, the next request tries
         again). Default 2 minutes; zero or less: no bound beyond the attempts' own. */
     void setRefreshTimeout(std::chrono::milliseconds timeout);
+    /*! See setRefreshTimeout(). */
     std::chrono::milliseconds refreshTimeout() const;
 
+    /*! Where the session is; stateChanged() tells. */
     State state() const;
+    /*! True while restoring, signing in or signing out (a refresh does not count). */
     bool isBusy() const;
     /*! Who is signed in, or was until the session expired (a sign-in form can offer it
         again); empty after signOut(). */
     QString identity() const;
+    /*! The user object of the sign-in's answer (where the profile says), of the ID token, or
+        of fetchProfile(); empty when signed out. */
     QJsonObject user() const;
+    /*! Roles from the user object, else the access token's claims (display and gating only). */
     QStringList roles() const;
+    /*! Whether roles() holds \a role. */
     bool hasRole(const QString &role) const;
     /*! Permissions from the user object, else the access token's claims (display and gating
         only). The profile's "claims" key says where they are. */
     QStringList permissions() const;
+    /*! Whether permissions() holds \a permission. */
     bool hasPermission(const QString &permission) const;
     /*! The access token's claims, decoded without verification: for display and gating only,
         never trusted for security. Empty for opaque tokens. */
     QJsonObject claims() const;
+    /*! When the access token expires (UTC); invalid when signed out or unknown. */
     QDateTime expiresAt() const;
     /*! False while a session is kept that the server has not confirmed: its last refresh could
         not reach the server (network, 5xx) and there is no usable access token — for example
@@ -142,6 +167,9 @@ public:
         ends it. True otherwise, signed out included. */
     bool isOnline() const;
 
+    /*! Signs in with \a identity and \a password through the profile's "login" endpoint and
+        keeps the refresh token in the token store. Ends with InvalidCredentials, AccountLocked
+        (AuthError::lockedUntil()), RateLimited (AuthError::retryAfter()), Network, … */
     AuthReply *signIn(const QString &identity, const QString &password);
     /*! Restores the session stored for \a identity (default: the last one signed in against
         this profile and base URL) and refreshes its access token. Ends with NotSignedIn when
@@ -159,7 +187,7 @@ public:
         PKCE (S256), state and nonce, in the system browser. The profile needs an "oidc" key
         (ServerProfile::openIdConnect()). openUrlRequested() hands over the URL to open (and
         the opener set with setUrlOpener() is called with it); the redirect comes back to a
-        loopback listener (http://127.0.0.1:<port>/…, the port any free one unless the profile's
+        loopback listener (http://127.0.0.1:PORT/…, the port any free one unless the profile's
         redirectUri names one) or, for a private-use URI scheme, through handleRedirect().
         The reply ends when the code was exchanged and the tokens kept, like signIn(); with
         AccessDenied when the person or the provider refused, AuthorizationExpired after
@@ -191,6 +219,7 @@ public:
     void setUrlOpener(std::function<bool(const QUrl &)> opener);
     /*! How long signInWithBrowser() waits for the redirect. Default 5 minutes. */
     void setRedirectTimeout(std::chrono::milliseconds timeout);
+    /*! See setRedirectTimeout(). */
     std::chrono::milliseconds redirectTimeout() const;
     /*! The OpenID provider's end-session URL of the session signOut() ended; empty when none. */
     QUrl endSessionUrl() const;
@@ -210,6 +239,7 @@ public:
         API's origin carry \a key in the profile's API-key header (default X-API-Key), or in
         \a header when given. An empty key turns it off. The key is never stored or logged. */
     void setApiKey(const QByteArray &key, const QByteArray &header = QByteArray());
+    /*! Whether an API key is set (see setApiKey()). */
     bool hasApiKey() const;
 
     /*! For a headless service (docs/getting-started.md, "A headless service"): where the client
@@ -227,6 +257,7 @@ public:
         own secret renews its token: signInWithClientCredentials()). A provider without a
         parent is adopted; nullptr turns it off. */
     void setCredentialsProvider(CredentialsProvider *provider);
+    /*! The provider set with setCredentialsProvider(), or nullptr. */
     CredentialsProvider *credentialsProvider() const;
 
     /*! How the session fares, for a service's health endpoint or log, as JSON: "state",
@@ -249,19 +280,30 @@ public:
     AuthorizedNetworkAccessManager *networkAccessManager();
 
 Q_SIGNALS:
+    /*! state() changed to \a state. */
     void stateChanged(Latchkey::AuthClient::State state);
+    /*! isBusy() changed to \a busy. */
     void busyChanged(bool busy);
+    /*! identity() changed. */
     void identityChanged();
+    /*! user(), and with it roles() and permissions(), changed. */
     void userChanged();
+    /*! claims() changed (a new access token). */
     void claimsChanged();
+    /*! expiresAt() changed (a new access token, or none). */
     void expiresAtChanged();
+    /*! isOnline() changed. */
     void onlineChanged();
+    /*! A sign-in of any kind succeeded (also one by the credentials provider). */
     void signedIn();
+    /*! restore() brought back a stored session and refreshed its access token. */
     void sessionRestored();
+    /*! The session ended by signOut() (not by the server: that is sessionExpired()). */
     void signedOut();
     /*! The server rejected the refresh token while the session was active: the stored session
         is gone and the state is SignedOut. Emitted once per session. */
     void sessionExpired(const Latchkey::AuthError &error);
+    /*! A new access token arrived, refreshed for \a reason. */
     void tokenRefreshed(Latchkey::AuthClient::RefreshReason reason);
     /*! signInWithBrowser(): open \a url in the system browser (never in an embedded view:
         RFC 8252 §8.12). */

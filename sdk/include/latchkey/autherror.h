@@ -30,14 +30,15 @@ class AuthErrorData;
 class LATCHKEY_EXPORT AuthError
 {
     Q_GADGET
-    Q_PROPERTY(Kind kind READ kind CONSTANT)
-    Q_PROPERTY(bool isError READ isError CONSTANT)
-    Q_PROPERTY(QString message READ message CONSTANT)
-    Q_PROPERTY(int httpStatus READ httpStatus CONSTANT)
-    Q_PROPERTY(int retryAfter READ retryAfter CONSTANT)
-    Q_PROPERTY(QDateTime lockedUntil READ lockedUntil CONSTANT)
-    Q_PROPERTY(QStringList requirements READ requirements CONSTANT)
+    Q_PROPERTY(Kind kind READ kind CONSTANT) ///< see kind()
+    Q_PROPERTY(bool isError READ isError CONSTANT) ///< see isError()
+    Q_PROPERTY(QString message READ message CONSTANT) ///< see message()
+    Q_PROPERTY(int httpStatus READ httpStatus CONSTANT) ///< see httpStatus()
+    Q_PROPERTY(int retryAfter READ retryAfter CONSTANT) ///< see retryAfter()
+    Q_PROPERTY(QDateTime lockedUntil READ lockedUntil CONSTANT) ///< see lockedUntil()
+    Q_PROPERTY(QStringList requirements READ requirements CONSTANT) ///< see requirements()
 public:
+    /*! What went wrong, for a program to branch on (kindName() gives its name). */
     enum class Kind {
         NoError,
         InvalidCredentials, ///< wrong identity or password
@@ -60,33 +61,52 @@ public:
     };
     Q_ENUM(Kind)
 
+    /*! No error: kind() is NoError. */
     AuthError();
+    /*! An error of \a kind with \a message (the server's words, or Latchkey's) and the HTTP
+        status of the answer, 0 when there was none. */
     AuthError(Kind kind, const QString &message, int httpStatus = 0);
+    /*! Copies \a other (implicitly shared). */
     AuthError(const AuthError &other);
+    /*! Assigns \a other (implicitly shared). */
     AuthError &operator=(const AuthError &other);
     /*! Equal when every detail is: kind, message, HTTP status, retry-after, locked-until,
         requirements and network error. */
     bool operator==(const AuthError &other) const;
+    /*! Not operator==(). */
     bool operator!=(const AuthError &other) const { return !(*this == other); }
     ~AuthError();
 
+    /*! What went wrong; NoError when nothing did. */
     Kind kind() const;
+    /*! Whether kind() is anything but NoError. */
     bool isError() const { return kind() != Kind::NoError; }
+    /*! The server's own message, else Latchkey's; never a token or a password. */
     QString message() const;
+    /*! The HTTP status of the answer behind the error; 0 when there was none (Network, …). */
     int httpStatus() const;
     /*! Seconds to wait before trying again (RateLimited), -1 when the server did not say. */
     int retryAfter() const;
+    /*! Until when the account is locked (AccountLocked); invalid when the server did not say. */
     QDateTime lockedUntil() const;
+    /*! The password rules that were not met (PasswordPolicy), in the server's words. */
     QStringList requirements() const;
+    /*! The transport error behind a Network error (QNetworkReply::TimeoutError, …);
+        QNetworkReply::NoError otherwise. */
     QNetworkReply::NetworkError networkError() const;
 
+    /*! Sets retryAfter() to \a seconds; returns this error, for chaining. */
     AuthError &setRetryAfter(int seconds);
+    /*! Sets lockedUntil() to \a until; returns this error, for chaining. */
     AuthError &setLockedUntil(const QDateTime &until);
+    /*! Sets requirements() to \a requirements; returns this error, for chaining. */
     AuthError &setRequirements(const QStringList &requirements);
+    /*! Sets networkError() to \a code; returns this error, for chaining. */
     AuthError &setNetworkError(QNetworkReply::NetworkError code);
 
     /*! "SessionExpired: Invalid or expired refresh token. (HTTP 401)" */
     QString toString() const;
+    /*! The name of \a kind as spelled in the enum: "SessionExpired", "Network", … */
     static QString kindName(Kind kind);
 
 private:

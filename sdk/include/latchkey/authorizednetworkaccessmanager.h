@@ -32,7 +32,10 @@ class LATCHKEY_EXPORT AuthorizedNetworkAccessManager : public QNetworkAccessMana
 {
     Q_OBJECT
 public:
+    /*! A manager whose requests to \a client's origin go through \a client's session. Use
+        AuthClient::networkAccessManager() on the client's own thread. */
     explicit AuthorizedNetworkAccessManager(AuthClient *client, QObject *parent = nullptr);
+    /*! Replies still running are deleted with the manager, as with QNetworkAccessManager. */
     ~AuthorizedNetworkAccessManager() override;
 
     /*! The Latchkey error behind a reply of this manager that failed because of the session
@@ -40,6 +43,8 @@ public:
     static AuthError authError(const QNetworkReply *reply);
 
 protected:
+    /*! Authorizes requests to the client's origin as described above; passes others to
+        QNetworkAccessManager::createRequest(). A subclass that overrides it calls this one. */
     QNetworkReply *createRequest(
         Operation op, const QNetworkRequest &request, QIODevice *outgoingData) override;
 

@@ -23,19 +23,24 @@ class AuthReplyPrivate;
 class LATCHKEY_EXPORT AuthReply : public QObject
 {
     Q_OBJECT
-    Q_PROPERTY(bool finished READ isFinished NOTIFY finished FINAL)
+    Q_PROPERTY(bool finished READ isFinished NOTIFY finished FINAL) ///< see isFinished()
 public:
     ~AuthReply() override;
 
+    /*! Whether finished() was emitted. */
     bool isFinished() const;
+    /*! How the operation ended; NoError on success. Meaningful once isFinished(). */
     AuthError error() const;
     /*! What the operation returned, if anything (fetchProfile(): the user object; signOut():
         "endSessionUrl" for an OpenID provider). */
     QJsonObject data() const;
+    /*! Whether the reply deletes itself after finished() (default: true). */
     bool autoDelete() const;
+    /*! With false the reply outlives finished() and the application deletes it. */
     void setAutoDelete(bool autoDelete);
 
 Q_SIGNALS:
+    /*! The operation ended: read error() and data() here. Emitted once, from the event loop. */
     void finished();
 
 private:

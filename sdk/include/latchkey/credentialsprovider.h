@@ -43,6 +43,8 @@ public:
     using Callback = std::function<void(
         const QString &identity, const QByteArray &password, const AuthError &error)>;
 
+    /*! A provider owned by \a parent (AuthClient::setCredentialsProvider() adopts one without
+        a parent). */
     explicit CredentialsProvider(QObject *parent = nullptr);
     ~CredentialsProvider() override;
 

@@ -19,19 +19,21 @@ namespace Latchkey {
 struct LATCHKEY_EXPORT DeviceAuthorization
 {
     Q_GADGET
-    Q_PROPERTY(QString userCode MEMBER userCode CONSTANT)
-    Q_PROPERTY(QUrl verificationUri MEMBER verificationUri CONSTANT)
+    Q_PROPERTY(QString userCode MEMBER userCode CONSTANT) ///< see #userCode
+    Q_PROPERTY(QUrl verificationUri MEMBER verificationUri CONSTANT) ///< see #verificationUri
+    /*! see #verificationUriComplete */
     Q_PROPERTY(QUrl verificationUriComplete MEMBER verificationUriComplete CONSTANT)
-    Q_PROPERTY(QDateTime expiresAt MEMBER expiresAt CONSTANT)
-    Q_PROPERTY(int interval MEMBER interval CONSTANT)
-    Q_PROPERTY(bool isValid READ isValid CONSTANT)
+    Q_PROPERTY(QDateTime expiresAt MEMBER expiresAt CONSTANT) ///< see #expiresAt
+    Q_PROPERTY(int interval MEMBER interval CONSTANT) ///< see #interval
+    Q_PROPERTY(bool isValid READ isValid CONSTANT) ///< see isValid()
 public:
-    QString userCode;
-    QUrl verificationUri;
+    QString userCode; ///< the code the person types at #verificationUri
+    QUrl verificationUri; ///< the provider's page where the code is entered
     QUrl verificationUriComplete; ///< the page with the code filled in; may be empty
     QDateTime expiresAt; ///< after this the code is void
     int interval = 5; ///< seconds between two polls of the provider
 
+    /*! Whether there is a code (false for a default-constructed one: no device sign-in). */
     bool isValid() const { return !userCode.isEmpty(); }
 };
 

@@ -22,13 +22,18 @@ class LATCHKEY_EXPORT EnvironmentCredentials : public CredentialsProvider
 {
     Q_OBJECT
 public:
+    /*! Reads the identity from the environment variable \a identityVariable and the password
+        from \a passwordVariable (their names, not their values). */
     EnvironmentCredentials(const QString &identityVariable, const QString &passwordVariable,
         QObject *parent = nullptr);
     ~EnvironmentCredentials() override;
 
+    /*! The name of the identity's variable. */
     QString identityVariable() const;
+    /*! The name of the password's variable. */
     QString passwordVariable() const;
 
+    /*! Reads both variables now and calls \a done before returning. */
     void credentials(Callback done) override;
 
 private:

@@ -26,11 +26,14 @@ class LATCHKEY_EXPORT FileCredentials : public CredentialsProvider
 {
     Q_OBJECT
 public:
+    /*! Reads the file at \a path each time credentials() is called. */
     explicit FileCredentials(const QString &path, QObject *parent = nullptr);
     ~FileCredentials() override;
 
+    /*! The path given to the constructor. */
     QString path() const;
 
+    /*! Reads the file now and calls \a done before returning. */
     void credentials(Callback done) override;
 
 private:

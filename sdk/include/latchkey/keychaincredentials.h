@@ -26,21 +26,26 @@ class LATCHKEY_EXPORT KeychainCredentials : public CredentialsProvider
 {
     Q_OBJECT
 public:
+    /*! Signs in as \a identity with the password stored under \a key in tokenStore(). */
     KeychainCredentials(const QString &identity, const QString &key, QObject *parent = nullptr);
     ~KeychainCredentials() override;
 
+    /*! The identity given to the constructor. */
     QString identity() const;
+    /*! The store's key of the password. */
     QString key() const;
 
     /*! Replaces the store the password is read from (default: a KeychainTokenStore). A store
         without a parent is adopted. */
     void setTokenStore(TokenStore *store);
+    /*! The store the password is read from (see setTokenStore()). */
     TokenStore *tokenStore() const;
 
     /*! Keeps \a password in the store under key(); \a done (may be empty) gets the store's
         error. */
     void setPassword(const QByteArray &password, std::function<void(const AuthError &)> done);
 
+    /*! Reads the password from the store; \a done follows when the store answered. */
     void credentials(Callback done) override;
 
 private:

@@ -29,18 +29,26 @@ class LATCHKEY_EXPORT KeychainTokenStore : public TokenStore
 {
     Q_OBJECT
 public:
+    /*! A store under defaultService(). */
     explicit KeychainTokenStore(QObject *parent = nullptr);
+    /*! A store under \a service (defaultService() when empty). */
     explicit KeychainTokenStore(const QString &service, QObject *parent = nullptr);
     ~KeychainTokenStore() override;
 
+    /*! The keychain service name the entries are kept under. */
     QString service() const;
 
+    /*! See TokenStore::read(); a locked or absent keychain fails with KeychainUnavailable. */
     void read(const QString &key, ReadCallback done) override;
+    /*! See TokenStore::write(); splits \a secret when longer than chunkSize(). */
     void write(const QString &key, const QByteArray &secret, DoneCallback done) override;
+    /*! See TokenStore::remove(); removes every piece of a split secret. */
     void remove(const QString &key, DoneCallback done) override;
     /*! "keychain:<service>": every process of the app shares these entries. */
     QString sharedName() const override;
 
+    /*! "<organizationName>/<applicationName>" of the application, or the application name
+        alone when it has no organization name. */
     static QString defaultService();
 
     /*! The longest secret kept in one keychain entry, in bytes; 0 means no limit. */
