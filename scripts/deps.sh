@@ -18,6 +18,8 @@ PACKAGES=(
   gnome-keyring dbus dbus-x11 libsecret-tools
   # the schema test validates profiles against docs/profile.schema.json (tests/schema)
   python3 python3-jsonschema
+  # the API reference (scripts/docs.sh, docs/Doxyfile): no graphviz, class diagrams are Doxygen's own
+  doxygen
   # CLI tests call the server's test hooks
   curl
   # TLS tests make their CA and certificates at test time

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh [CTEST ARGS...]
 #
-# Installs what is missing (scripts/deps.sh), configures and builds with a CMake preset, then runs
+# Installs what is missing (scripts/deps.sh), builds the API reference (scripts/docs.sh: fails on
+# any Doxygen warning), configures and builds with a CMake preset, then runs
 # every test under a private HOME and an unlocked gnome-keyring on a private D-Bus session
 # (tests/support/with-keyring.sh). Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`
 # or `scripts/test.sh -R cli`. LATCHKEY_PRESET chooses the preset (dev, the default, or asan).
@@ -14,6 +15,9 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "dependencies"
 scripts/deps.sh
+
+step "API reference (scripts/docs.sh)"
+scripts/docs.sh
 
 step "configure (preset $preset)"
 cmake --preset "$preset"
