@@ -33,9 +33,9 @@ class TokenStore;
     \code
     auto *client = new Latchkey::AuthClient(Latchkey::ServerProfile::builtin(u"latchkey"_qs),
                                             QUrl(u"https://api.example.com"_qs), this);
-    connect(client->restore(), &Latchkey::AuthReply::finished, this, [client] {
+    connect(client->restore(), &Latchkey::AuthReply::finished, this, [this, client] {
         if (client->state() != Latchkey::AuthClient::State::SignedIn)
-            client->signIn(email, password);
+            showSignInForm(); // nothing stored, or rejected: the form calls client->signIn()
     });
     auto *nam = client->networkAccessManager(); // every request to the API is authorized
     \endcode
