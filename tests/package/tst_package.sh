@@ -24,3 +24,17 @@ LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib/x86_64-linux-gnu${LD_LIBRARY_
   "$work/consumer/consumer" | tee "$work/out"
 grep -q "profiles: .*latchkey.*valid: yes manager: yes" "$work/out"
 echo "PASS (find_package(Latchkey) from an installed prefix)"
+
+# The command-line programs install into bin/ and run from there with no library path: their
+# run path finds lib/ relative to themselves.
+for program in demo-app/cli/latchkey-cli demo-app/service-bot/latchkey-service-bot; do
+  if [ -x "$build/$program" ]; then # built (LATCHKEY_BUILD_DEMO)
+    cmake --install "$build/$(dirname "$program")" --prefix "$work/prefix" >/dev/null
+  fi
+done
+if [ -x "$work/prefix/bin/latchkey-cli" ]; then
+  version=$(env -u LD_LIBRARY_PATH "$work/prefix/bin/latchkey-cli" --version)
+  expected=$(sed -n 's/^project(Latchkey VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+  test "$version" = "latchkey-cli $expected" || { echo "FAIL: installed latchkey-cli says '$version'" >&2; exit 1; }
+  echo "PASS ($version runs from <prefix>/bin)"
+fi
