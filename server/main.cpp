@@ -6,12 +6,16 @@
 #include <QCoreApplication>
 #include <QSocketNotifier>
 
-#include <csignal>
 #include <cstdio>
+
+#ifdef Q_OS_UNIX
+#include <csignal>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 namespace {
+#ifdef Q_OS_UNIX
 int signalPipe[2] = { -1, -1 };
 
 void onSignal(int)
@@ -40,13 +44,17 @@ void installSignalHandlers(QCoreApplication &app)
     sigaction(SIGTERM, &action, nullptr);
     sigaction(SIGINT, &action, nullptr);
 }
+#else
+// Elsewhere Ctrl+C ends the process at once; SQLite's journal keeps the database consistent.
+void installSignalHandlers(QCoreApplication &) { }
+#endif
 } // namespace
 
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("latchkey-server"));
-    QCoreApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(LATCHKEY_SERVER_VERSION));
 
     ServerConfig config;
     QString error;

@@ -23,7 +23,12 @@
 
 #include <algorithm>
 #include <cstdio>
+
+#ifdef Q_OS_WIN
+#include <io.h>
+#else
 #include <unistd.h>
+#endif
 
 using Latchkey::AuthClient;
 using Latchkey::AuthError;
@@ -32,6 +37,15 @@ using Latchkey::AuthReply;
 namespace LatchkeyCli {
 
 namespace {
+bool stdoutIsTerminal()
+{
+#ifdef Q_OS_WIN
+    return _isatty(_fileno(stdout)) != 0;
+#else
+    return isatty(STDOUT_FILENO) != 0;
+#endif
+}
+
 void writeTo(FILE *stream, const QByteArray &bytes)
 {
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
@@ -48,7 +62,7 @@ void printOutBytes(const QByteArray &bytes)
 {
     writeTo(stdout, bytes);
     // A body without a final newline would run into the shell prompt; pipes get it untouched.
-    if (!bytes.isEmpty() && !bytes.endsWith('\n') && isatty(STDOUT_FILENO))
+    if (!bytes.isEmpty() && !bytes.endsWith('\n') && stdoutIsTerminal())
         writeTo(stdout, QByteArrayLiteral("\n"));
 }
 
