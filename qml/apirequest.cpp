@@ -10,35 +10,6 @@
 
 namespace Latchkey {
 
-namespace {
-// The value at an RFC 6901 JSON Pointer, or an invalid QVariant.
-QVariant at(const QVariant &root, const QString &pointer)
-{
-    if (pointer.isEmpty())
-        return root;
-    QVariant value = root;
-    const QStringList parts = pointer.split(QLatin1Char('/'));
-    for (qsizetype i = 1; i < parts.size(); ++i) {
-        QString key = parts[i];
-        key.replace(QLatin1String("~1"), QLatin1String("/"))
-            .replace(QLatin1String("~0"), QLatin1String("~"));
-        if (value.typeId() == QMetaType::QVariantMap) {
-            value = value.toMap().value(key);
-        } else if (value.typeId() == QMetaType::QVariantList) {
-            bool ok = false;
-            const int index = key.toInt(&ok);
-            const QVariantList list = value.toList();
-            if (!ok || index < 0 || index >= list.size())
-                return {};
-            value = list.at(index);
-        } else {
-            return {};
-        }
-    }
-    return value;
-}
-} // namespace
-
 ApiRequest::ApiRequest(QJSEngine *engine, const ServerProfile &profile, QNetworkAccessManager *nam,
     const QByteArray &method, const QUrl &url, const QByteArray &body, QObject *keeper)
     : QObject(keeper) // kept alive (and out of the garbage collector's reach) while running
@@ -91,14 +62,7 @@ void ApiRequest::onReplyFinished()
     if (authError.isError()) {
         fail(AuthError::kindName(authError.kind()), authError.message());
     } else if (m_status >= 400) {
-        QString message;
-        for (const QString &pointer : m_profile.errorMessagePointers()) {
-            const QVariant v = at(m_data, pointer);
-            if (v.typeId() == QMetaType::QString && !v.toString().isEmpty()) {
-                message = v.toString();
-                break;
-            }
-        }
+        QString message = m_profile.errorMessage(bytes);
         if (message.isEmpty() && m_data.typeId() == QMetaType::QVariantMap)
             message = m_data.toMap().value(QStringLiteral("message")).toString();
         if (message.isEmpty())

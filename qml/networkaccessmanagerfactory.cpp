@@ -94,26 +94,38 @@ void ForwardingNetworkAccessManager::dropStaleTargets()
 
 // --- QmlNetworkAccessManagerFactory ------------------------------------------------------
 
+class QmlNetworkAccessManagerFactoryPrivate
+{
+public:
+    // The clients, shared with the managers made on any thread and with the engine's Sessions.
+    std::shared_ptr<SessionRegistry> registry = std::make_shared<SessionRegistry>();
+};
+
 QmlNetworkAccessManagerFactory::QmlNetworkAccessManagerFactory()
-    : m_registry(std::make_shared<SessionRegistry>())
+    : d(new QmlNetworkAccessManagerFactoryPrivate)
 { }
 
 QmlNetworkAccessManagerFactory::~QmlNetworkAccessManagerFactory() = default;
 
+std::shared_ptr<SessionRegistry> QmlNetworkAccessManagerFactory::registry() const
+{
+    return d->registry;
+}
+
 QNetworkAccessManager *QmlNetworkAccessManagerFactory::create(QObject *parent)
 {
-    return new ForwardingNetworkAccessManager(m_registry, parent);
+    return new ForwardingNetworkAccessManager(d->registry, parent);
 }
 
 void QmlNetworkAccessManagerFactory::addClient(AuthClient *client)
 {
     if (client)
-        m_registry->add(client);
+        d->registry->add(client);
 }
 
 void QmlNetworkAccessManagerFactory::removeClient(AuthClient *client)
 {
-    m_registry->remove(client);
+    d->registry->remove(client);
 }
 
 QmlNetworkAccessManagerFactory *QmlNetworkAccessManagerFactory::of(QQmlEngine *engine)

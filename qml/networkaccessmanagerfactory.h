@@ -11,6 +11,7 @@ class QQmlEngine;
 namespace Latchkey {
 
 class AuthClient;
+class QmlNetworkAccessManagerFactoryPrivate;
 class SessionRegistry;
 
 /*!
@@ -55,11 +56,12 @@ public:
         Install before the engine sends its first request: QML keeps the manager it made. */
     static QmlNetworkAccessManagerFactory *install(QQmlEngine *engine);
 
-    /*! The clients of this factory, shared with its managers (internal). */
-    std::shared_ptr<SessionRegistry> registry() const { return m_registry; }
-
 private:
-    std::shared_ptr<SessionRegistry> m_registry;
+    // A Session shares the clients of its engine's factory (and keeps them alive past it).
+    friend class QmlSession;
+    std::shared_ptr<SessionRegistry> registry() const;
+
+    std::unique_ptr<QmlNetworkAccessManagerFactoryPrivate> const d;
 };
 
 } // namespace Latchkey

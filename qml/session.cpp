@@ -236,7 +236,7 @@ ServerProfile QmlSession::loadProfile(QString *error) const
 
 bool QmlSession::supportsPasswordSignIn() const
 {
-    return m_client && !m_client->profile().login().path.isEmpty();
+    return m_client && m_client->profile().hasPasswordSignIn();
 }
 
 bool QmlSession::supportsBrowserSignIn() const

@@ -137,19 +137,21 @@ Latchkey::ServerProfile CliOptions::serverProfile(QString *error) const
         }
         return loaded;
     }
-    const ServerProfile::OpenIdConnect oidc = loaded.openIdConnect();
-    if (oidc.issuer.isEmpty() && !oidc.endpoints.contains(QStringLiteral("token"))) {
+    // What the "oidc" key names, as docs/profiles.md documents it.
+    const QJsonObject oidc = loaded.toJson().value(QLatin1String("oidc")).toObject();
+    if (oidc.value(QLatin1String("issuer")).toString().isEmpty()
+        && !oidc.value(QLatin1String("endpoints")).toObject().contains(QLatin1String("token"))) {
         *error = QStringLiteral("The profile \"%1\" names no OpenID provider: pass --issuer URL "
                                 "(its discovery document is URL/.well-known/openid-configuration).")
                      .arg(profile);
         return {};
     }
-    if (oidc.clientId.isEmpty()) {
+    if (oidc.value(QLatin1String("clientId")).toString().isEmpty()) {
         *error = QStringLiteral("The profile \"%1\" names no OpenID client: pass --client-id ID.")
                      .arg(profile);
         return {};
     }
-    if (command == Command::Login && signIn == SignIn::Password && loaded.login().path.isEmpty()) {
+    if (command == Command::Login && signIn == SignIn::Password && !loaded.hasPasswordSignIn()) {
         *error = QStringLiteral("The profile \"%1\" has no password sign-in: use login --browser, "
                                 "login --device or login --client-credentials.")
                      .arg(profile);

@@ -177,10 +177,9 @@ void CliRunner::run()
         m_client->setSslConfiguration(tls);
     }
     // A confidential client (oidc.clientAuth basic or post) authenticates its code exchanges and
-    // refreshes with its secret; never stored.
-    if (profile.isOpenIdConnect()
-        && profile.openIdConnect().clientAuth != Latchkey::ServerProfile::ClientAuth::None
-        && !clientSecret.isEmpty())
+    // refreshes with its secret; never stored. The SDK sends it only where the profile's
+    // clientAuth says (a public client's never leaves the process).
+    if (profile.isOpenIdConnect() && !clientSecret.isEmpty())
         m_client->setClientSecret(clientSecret);
 
     switch (m_options.command) {

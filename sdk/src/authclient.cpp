@@ -7,6 +7,7 @@
 #include "clock_p.h"
 #include "jsonpointer_p.h"
 #include "logging_p.h"
+#include "serverprofile_p.h"
 #include "wireformat_p.h"
 
 #include <QJsonArray>
@@ -46,7 +47,7 @@ QString AuthClientPrivate::lastIdentityKey() const
         + core->baseUrl.toString(QUrl::StripTrailingSlash | QUrl::RemoveUserInfo);
     if (core->profile.isOpenIdConnect()) {
         // One API may be signed in to through several providers or clients.
-        const ServerProfile::OpenIdConnect settings = core->profile.openIdConnect();
+        const Profile::OpenIdConnect settings = ServerProfilePrivate::of(core->profile).oidc;
         key += QLatin1Char(' ') + settings.issuer.toString() + QLatin1Char(' ') + settings.clientId;
     }
     return key;
@@ -229,7 +230,8 @@ void AuthClientPrivate::supersedePending(const QString &why)
 
 bool AuthClientPrivate::signInByItself(bool afterRejection)
 {
-    if (!autoSignIn->provider() || core->profile.login().path.isEmpty() || serviceMode)
+    if (!autoSignIn->provider() || ServerProfilePrivate::of(core->profile).login.path.isEmpty()
+        || serviceMode)
         return false;
     // The restore's replies end with the first attempt's outcome: signed in, or why not yet
     // (the attempts go on with backoff while the server is down).
@@ -565,7 +567,7 @@ QStringList stringsAt(
 
 QStringList AuthClient::roles() const
 {
-    return stringsAt(d->user, d->claims, d->core->profile.rolesPointers());
+    return stringsAt(d->user, d->claims, ServerProfilePrivate::of(d->core->profile).rolesPointers);
 }
 
 bool AuthClient::hasRole(const QString &role) const
@@ -575,7 +577,8 @@ bool AuthClient::hasRole(const QString &role) const
 
 QStringList AuthClient::permissions() const
 {
-    return stringsAt(d->user, d->claims, { d->core->profile.permissionsPointer() });
+    return stringsAt(
+        d->user, d->claims, { ServerProfilePrivate::of(d->core->profile).permissionsPointer });
 }
 
 bool AuthClient::hasPermission(const QString &permission) const
@@ -646,7 +649,7 @@ AuthReply *AuthClient::signIn(const QString &identity, const QString &password)
         reply->finish(refused);
         return reply;
     }
-    if (d->core->profile.login().path.isEmpty()) {
+    if (ServerProfilePrivate::of(d->core->profile).login.path.isEmpty()) {
         reply->finish(AuthError(AuthError::Kind::Protocol,
             QStringLiteral("The profile \"%1\" has no password sign-in: sign in with the "
                            "browser, a device code or client credentials")
@@ -878,12 +881,13 @@ AuthReply *AuthClient::signOut()
     auto revoke = [this, finishLocally, logout, storeError](
                       const QString &id, const QByteArray &rt, const QByteArray &bearer) {
         d->wipe(id, [storeError](const AuthError &error) { *storeError = error; });
-        if (d->core->exchangeProfile().logout().path.isEmpty()
+        if (ServerProfilePrivate::of(d->core->exchangeProfile()).logout.path.isEmpty()
             || (rt.isEmpty() && bearer.isEmpty())) {
             finishLocally(AuthError());
             return;
         }
-        if (!d->core->exchangeProfile().logout().bearer || rt.isEmpty() || !bearer.isEmpty()) {
+        if (!ServerProfilePrivate::of(d->core->exchangeProfile()).logout.bearer || rt.isEmpty()
+            || !bearer.isEmpty()) {
             logout(rt, bearer);
             return;
         }
@@ -941,7 +945,7 @@ AuthReply *AuthClient::registerAccount(
     const QString &identity, const QString &password, const QJsonObject &fields)
 {
     auto *reply = new AuthReply(this);
-    const ServerProfile::Endpoint endpoint = d->core->profile.registration();
+    const Profile::Endpoint endpoint = ServerProfilePrivate::of(d->core->profile).registration;
     if (AuthError refused = d->preflight(); refused.isError()) {
         reply->finish(refused);
         return reply;
@@ -959,8 +963,8 @@ AuthReply *AuthClient::registerAccount(
         WireFormat::request(endpoint, d->core->baseUrl, body), d->callSettings(), this,
         [this, reply](const HttpResult &result) {
             if (result.succeeded()) {
-                const QJsonValue user
-                    = WireFormat::valueAt(result.body, d->core->profile.userPointer());
+                const QJsonValue user = WireFormat::valueAt(
+                    result.body, ServerProfilePrivate::of(d->core->profile).userPointer);
                 reply->finish(AuthError(), user.isObject() ? user.toObject() : QJsonObject());
                 return;
             }
@@ -973,7 +977,7 @@ AuthReply *AuthClient::registerAccount(
 AuthReply *AuthClient::changePassword(const QString &currentPassword, const QString &newPassword)
 {
     auto *reply = new AuthReply(this);
-    const ServerProfile::Endpoint endpoint = d->core->profile.changePassword();
+    const Profile::Endpoint endpoint = ServerProfilePrivate::of(d->core->profile).changePassword;
     if (endpoint.path.isEmpty()) {
         reply->finish(AuthError(AuthError::Kind::Protocol,
             QStringLiteral("The profile \"%1\" has no \"changePassword\" endpoint")
@@ -1027,7 +1031,7 @@ void AuthClientPrivate::meExchange(
             });
         return;
     }
-    const QString path = core->profile.mePath();
+    const QString path = ServerProfilePrivate::of(core->profile).mePath;
     if (path.isEmpty()) {
         reply->finish(AuthError(AuthError::Kind::Protocol,
             QStringLiteral("The profile \"%1\" has no \"me\" endpoint").arg(core->profile.name())));
@@ -1043,8 +1047,8 @@ void AuthClientPrivate::meExchange(
             }
             // Where the user is: the profile's me.user, else tokens.user, else the whole answer.
             QJsonValue user(QJsonValue::Undefined);
-            for (const QString &pointer :
-                { core->profile.meUserPointer(), core->profile.userPointer() }) {
+            for (const QString &pointer : { ServerProfilePrivate::of(core->profile).meUserPointer,
+                     ServerProfilePrivate::of(core->profile).userPointer }) {
                 if (!pointer.isEmpty() && user.isUndefined())
                     user = WireFormat::valueAt(result.body, pointer);
             }
@@ -1076,7 +1080,8 @@ AuthReply *AuthClient::updateProfile(const QJsonObject &changes)
 
 void AuthClient::setApiKey(const QByteArray &key, const QByteArray &header)
 {
-    d->core->setApiKey(header.isEmpty() ? d->core->profile.apiKeyHeader() : header, key);
+    d->core->setApiKey(
+        header.isEmpty() ? ServerProfilePrivate::of(d->core->profile).apiKeyHeader : header, key);
 }
 
 bool AuthClient::hasApiKey() const
@@ -1115,7 +1120,8 @@ QJsonObject AuthClient::health() const
         return wallTime(clock->wallMs() + std::max<qint64>(deadlineMs - clock->nowMs(), 0));
     };
     const char *autoSignIn = "off";
-    if (d->autoSignIn->provider() && !d->core->profile.login().path.isEmpty()) {
+    if (d->autoSignIn->provider()
+        && !ServerProfilePrivate::of(d->core->profile).login.path.isEmpty()) {
         switch (d->autoSignIn->status()) {
         case AutoSignIn::Status::Idle:
             autoSignIn = "idle";

@@ -23,8 +23,8 @@ QByteArray AuthorizationRequest::challengeFor(const QByteArray &verifier)
     return QCryptographicHash::hash(verifier, QCryptographicHash::Sha256).toBase64(base64url);
 }
 
-AuthorizationRequest::AuthorizationRequest(const ServerProfile::OpenIdConnect &settings,
-    const OidcMetadata &metadata, const QUrl &redirectUri)
+AuthorizationRequest::AuthorizationRequest(
+    const Profile::OpenIdConnect &settings, const OidcMetadata &metadata, const QUrl &redirectUri)
     : m_redirectUri(redirectUri)
     , m_verifier(randomToken())
     , m_state(randomToken())

@@ -2,8 +2,8 @@
 
 #include "oidcmetadata_p.h"
 
+#include "serverprofile_p.h"
 #include <latchkey/autherror.h>
-#include <latchkey/serverprofile.h>
 
 #include <QByteArray>
 #include <QUrl>
@@ -17,7 +17,7 @@ class AuthorizationRequest
 {
 public:
     AuthorizationRequest() = default;
-    AuthorizationRequest(const ServerProfile::OpenIdConnect &settings, const OidcMetadata &metadata,
+    AuthorizationRequest(const Profile::OpenIdConnect &settings, const OidcMetadata &metadata,
         const QUrl &redirectUri);
 
     QUrl url() const { return m_url; }

@@ -3,6 +3,7 @@
 
 #include "authclient_p.h"
 #include "retryingreply_p.h"
+#include "serverprofile_p.h"
 
 #include <QSslConfiguration>
 
@@ -37,7 +38,7 @@ QNetworkReply *AuthorizedNetworkAccessManager::createRequest(
     // untouched.
     if (!d->session || !d->session->manages()
         || request.hasRawHeader(QByteArrayLiteral("Authorization"))
-        || request.hasRawHeader(d->session->profile.authorizationHeader())
+        || request.hasRawHeader(ServerProfilePrivate::of(d->session->profile).authorizationHeader)
         || !d->session->authorizes(request.url()) || d->session->isAuthEndpoint(request.url())) {
         // Still the client's TLS for the API's origin, as RetryingReply gives it.
         if (d->session && d->session->authorizes(request.url())

@@ -2,6 +2,7 @@
 
 #include "authorizationrequest_p.h"
 #include "logging_p.h"
+#include "serverprofile_p.h"
 
 #include <QJsonDocument>
 
@@ -22,10 +23,10 @@ DeviceGrant::DeviceGrant(QNetworkAccessManager *nam, const AuthCall::Settings &s
 namespace {
 
 // The token endpoint's client authentication, for another endpoint or grant.
-ServerProfile::Endpoint endpointLike(
-    const ServerProfile::Endpoint &token, const QUrl &url, const QString &grantType)
+Profile::Endpoint endpointLike(
+    const Profile::Endpoint &token, const QUrl &url, const QString &grantType)
 {
-    ServerProfile::Endpoint e = token;
+    Profile::Endpoint e = token;
     e.path = url.toString(QUrl::FullyEncoded);
     e.extra.remove(QStringLiteral("grant_type"));
     if (!grantType.isEmpty())
@@ -39,14 +40,14 @@ const QString deviceCodeGrant = QStringLiteral("urn:ietf:params:oauth:grant-type
 
 void DeviceGrant::start()
 {
-    const ServerProfile::OpenIdConnect settings = m_exchange.openIdConnect();
+    const Profile::OpenIdConnect settings = ServerProfilePrivate::of(m_exchange).oidc;
     QJsonObject fields;
     fields.insert(QStringLiteral("scope"), settings.scopes.join(QLatin1Char(' ')));
     for (auto it = settings.authorizationParams.begin(); it != settings.authorizationParams.end();
          ++it)
         fields.insert(it.key(), it.value());
-    const ServerProfile::Endpoint e
-        = endpointLike(m_exchange.login(), m_metadata.deviceAuthorization, QString());
+    const Profile::Endpoint e = endpointLike(
+        ServerProfilePrivate::of(m_exchange).login, m_metadata.deviceAuthorization, QString());
     m_call = AuthCall::post(m_nam, WireFormat::request(e, QUrl(), fields), m_settings, this,
         [this](const HttpResult &result) { onAuthorization(result); });
 }
@@ -127,8 +128,8 @@ void DeviceGrant::poll()
     }
     QJsonObject fields;
     fields.insert(QStringLiteral("device_code"), QString::fromLatin1(m_deviceCode));
-    const ServerProfile::Endpoint e
-        = endpointLike(m_exchange.login(), m_metadata.token, deviceCodeGrant);
+    const Profile::Endpoint e = endpointLike(
+        ServerProfilePrivate::of(m_exchange).login, m_metadata.token, deviceCodeGrant);
     m_call = AuthCall::post(m_nam, WireFormat::request(e, QUrl(), fields), m_settings, this,
         [this](const HttpResult &result) { onPoll(result); });
 }

@@ -1,11 +1,19 @@
 #include <latchkey/memorytokenstore.h>
 
+#include <QHash>
 #include <QTimer>
 
 namespace Latchkey {
 
+class MemoryTokenStorePrivate
+{
+public:
+    QHash<QString, QByteArray> entries;
+};
+
 MemoryTokenStore::MemoryTokenStore(QObject *parent)
     : TokenStore(parent)
+    , d(new MemoryTokenStorePrivate)
 { }
 
 MemoryTokenStore::~MemoryTokenStore() = default;
@@ -14,7 +22,7 @@ MemoryTokenStore::~MemoryTokenStore() = default;
 // empty callback is allowed: the call is made, nobody is told.
 void MemoryTokenStore::read(const QString &key, ReadCallback done)
 {
-    const QByteArray secret = m_entries.value(key);
+    const QByteArray secret = d->entries.value(key);
     QTimer::singleShot(0, this, [done = std::move(done), secret] {
         if (done)
             done(secret, AuthError());
@@ -23,7 +31,7 @@ void MemoryTokenStore::read(const QString &key, ReadCallback done)
 
 void MemoryTokenStore::write(const QString &key, const QByteArray &secret, DoneCallback done)
 {
-    m_entries.insert(key, secret);
+    d->entries.insert(key, secret);
     QTimer::singleShot(0, this, [done = std::move(done)] {
         if (done)
             done(AuthError());
@@ -32,11 +40,16 @@ void MemoryTokenStore::write(const QString &key, const QByteArray &secret, DoneC
 
 void MemoryTokenStore::remove(const QString &key, DoneCallback done)
 {
-    m_entries.remove(key);
+    d->entries.remove(key);
     QTimer::singleShot(0, this, [done = std::move(done)] {
         if (done)
             done(AuthError());
     });
+}
+
+int MemoryTokenStore::count() const
+{
+    return int(d->entries.size());
 }
 
 } // namespace Latchkey

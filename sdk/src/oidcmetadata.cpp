@@ -17,7 +17,7 @@ bool isSecureEndpoint(const QUrl &url, bool allowInsecureHttp)
         && (allowInsecureHttp || WireFormat::isLoopbackHost(url.host()));
 }
 
-QUrl OidcMetadata::discoveryUrl(const ServerProfile::OpenIdConnect &settings)
+QUrl OidcMetadata::discoveryUrl(const Profile::OpenIdConnect &settings)
 {
     // Discovery §4: the issuer's path, then /.well-known/openid-configuration.
     QUrl url = settings.issuer;
@@ -30,7 +30,7 @@ QUrl OidcMetadata::discoveryUrl(const ServerProfile::OpenIdConnect &settings)
     return url;
 }
 
-OidcMetadata OidcMetadata::fromProfile(const ServerProfile::OpenIdConnect &settings)
+OidcMetadata OidcMetadata::fromProfile(const Profile::OpenIdConnect &settings)
 {
     OidcMetadata m;
     m.issuer = settings.issuer;
@@ -44,8 +44,8 @@ OidcMetadata OidcMetadata::fromProfile(const ServerProfile::OpenIdConnect &setti
     return m;
 }
 
-bool OidcMetadata::fromDiscovery(const ServerProfile::OpenIdConnect &settings,
-    const QByteArray &document, bool allowInsecureHttp, OidcMetadata *metadata, AuthError *error)
+bool OidcMetadata::fromDiscovery(const Profile::OpenIdConnect &settings, const QByteArray &document,
+    bool allowInsecureHttp, OidcMetadata *metadata, AuthError *error)
 {
     auto fail = [error](const QString &what) {
         *error = AuthError(AuthError::Kind::Protocol,
@@ -120,27 +120,27 @@ QByteArray OidcMetadata::toDocument() const
 ServerProfile OidcMetadata::exchangeProfile(
     const ServerProfile &profile, const QByteArray &clientSecret, Grant grant) const
 {
-    ServerProfile::OpenIdConnect settings = profile.openIdConnect();
+    Profile::OpenIdConnect settings = ServerProfilePrivate::of(profile).oidc;
     // A client authenticates itself for client credentials (RFC 6749 §4.4): Basic unless the
     // profile says "post".
-    if (grant == Grant::ClientCredentials && settings.clientAuth == ServerProfile::ClientAuth::None)
-        settings.clientAuth = ServerProfile::ClientAuth::Basic;
+    if (grant == Grant::ClientCredentials && settings.clientAuth == Profile::ClientAuth::None)
+        settings.clientAuth = Profile::ClientAuth::Basic;
     ServerProfile exchange = profile;
     ServerProfileData *p = ServerProfilePrivate::data(exchange);
 
     // Client authentication at the token and revocation endpoints (RFC 6749 §2.3.1).
     auto endpoint = [&](const QUrl &url) {
-        ServerProfile::Endpoint e;
+        Profile::Endpoint e;
         e.path = url.toString(QUrl::FullyEncoded);
-        e.encoding = ServerProfile::Encoding::Form;
-        if (settings.clientAuth == ServerProfile::ClientAuth::Basic && !clientSecret.isEmpty()) {
+        e.encoding = Profile::Encoding::Form;
+        if (settings.clientAuth == Profile::ClientAuth::Basic && !clientSecret.isEmpty()) {
             // RFC 6749 §2.3.1: both form-encoded before they are joined.
             e.basicUser = QString::fromLatin1(QUrl::toPercentEncoding(settings.clientId));
             e.basicPassword
                 = QString::fromLatin1(QUrl::toPercentEncoding(QString::fromUtf8(clientSecret)));
         } else {
             e.extra.insert(QStringLiteral("client_id"), settings.clientId);
-            if (settings.clientAuth == ServerProfile::ClientAuth::Post && !clientSecret.isEmpty())
+            if (settings.clientAuth == Profile::ClientAuth::Post && !clientSecret.isEmpty())
                 e.extra.insert(QStringLiteral("client_secret"), QString::fromUtf8(clientSecret));
         }
         return e;
@@ -165,19 +165,19 @@ ServerProfile OidcMetadata::exchangeProfile(
             p->refresh.extra.insert(QStringLiteral("resource"), settings.resources.first());
         for (auto it = settings.tokenParams.begin(); it != settings.tokenParams.end(); ++it)
             p->refresh.extra.insert(it.key(), it.value());
-        p->refresh.send.in = ServerProfile::Carrier::None;
+        p->refresh.send.in = Profile::Carrier::None;
     } else {
         p->refresh.extra.insert(QStringLiteral("grant_type"), QStringLiteral("refresh_token"));
-        p->refresh.send.in = ServerProfile::Carrier::Body;
+        p->refresh.send.in = Profile::Carrier::Body;
         p->refresh.send.name = QStringLiteral("refresh_token");
     }
 
     if (revocation.isEmpty()) {
-        p->logout = ServerProfile::Endpoint();
+        p->logout = Profile::Endpoint();
     } else {
         p->logout = endpoint(revocation);
         p->logout.extra.insert(QStringLiteral("token_type_hint"), QStringLiteral("refresh_token"));
-        p->logout.send.in = ServerProfile::Carrier::Body;
+        p->logout.send.in = Profile::Carrier::Body;
         p->logout.send.name = QStringLiteral("token");
     }
     p->mePath = userinfo.isEmpty() ? QString() : userinfo.toString(QUrl::FullyEncoded);

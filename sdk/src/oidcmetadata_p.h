@@ -1,7 +1,7 @@
 #pragma once
 
+#include "serverprofile_p.h"
 #include <latchkey/autherror.h>
-#include <latchkey/serverprofile.h>
 
 #include <QByteArray>
 #include <QJsonObject>
@@ -26,16 +26,15 @@ struct OidcMetadata
     bool isComplete() const { return token.isValid() && !token.isEmpty(); }
 
     // The discovery document of \a settings' issuer.
-    static QUrl discoveryUrl(const ServerProfile::OpenIdConnect &settings);
+    static QUrl discoveryUrl(const Profile::OpenIdConnect &settings);
     // The profile's endpoints alone: complete when they name the token endpoint.
-    static OidcMetadata fromProfile(const ServerProfile::OpenIdConnect &settings);
+    static OidcMetadata fromProfile(const Profile::OpenIdConnect &settings);
     // Reads a discovery document. Its "issuer" must be the configured one exactly (Discovery
     // §4.3: otherwise another provider could pose as it); every endpoint must be an absolute
     // https URL (http only to loopback, or when \a allowInsecureHttp). The profile's endpoints
     // override the document's. False with a Protocol error naming what is wrong.
-    static bool fromDiscovery(const ServerProfile::OpenIdConnect &settings,
-        const QByteArray &document, bool allowInsecureHttp, OidcMetadata *metadata,
-        AuthError *error);
+    static bool fromDiscovery(const Profile::OpenIdConnect &settings, const QByteArray &document,
+        bool allowInsecureHttp, OidcMetadata *metadata, AuthError *error);
 
     // As a discovery document of its own (what fromDiscovery() reads back): kept in the token
     // store beside a session, so a restore without network needs no discovery.

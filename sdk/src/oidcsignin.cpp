@@ -4,6 +4,7 @@
 #include "idtoken_p.h"
 #include "logging_p.h"
 #include "loopbackreceiver_p.h"
+#include "serverprofile_p.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -25,7 +26,7 @@ QJsonObject userClaims(QJsonObject claims)
 OidcSignIn::OidcSignIn(const ServerProfile &profile, Context context, QObject *parent)
     : QObject(parent)
     , m_profile(profile)
-    , m_settings(profile.openIdConnect())
+    , m_settings(ServerProfilePrivate::of(profile).oidc)
     , m_context(std::move(context))
     , m_metadata(OidcMetadata::fromProfile(m_settings))
 {
@@ -243,7 +244,8 @@ void OidcSignIn::onRedirect(const QUrl &url)
     fields.insert(QStringLiteral("code_verifier"), QString::fromLatin1(m_request.codeVerifier()));
     const QByteArray nonce = m_request.nonce();
     const quint64 flow = m_flow;
-    m_call = AuthCall::post(m_context.nam, WireFormat::request(exchange.login(), QUrl(), fields),
+    m_call = AuthCall::post(m_context.nam,
+        WireFormat::request(ServerProfilePrivate::of(exchange).login, QUrl(), fields),
         m_context.settings(), this, [this, flow, exchange, nonce](const HttpResult &result) {
             if (flow != m_flow)
                 return;

@@ -4,6 +4,7 @@
 #include "authorizationrequest_p.h"
 #include "clock_p.h"
 #include "oidcmetadata_p.h"
+#include "serverprofile_p.h"
 
 #include <latchkey/deviceauthorization.h>
 
@@ -97,7 +98,7 @@ private:
     void stopFlow();
 
     ServerProfile m_profile;
-    ServerProfile::OpenIdConnect m_settings;
+    Profile::OpenIdConnect m_settings;
     Context m_context;
     OidcMetadata m_metadata;
     QByteArray m_secret;

@@ -4,6 +4,7 @@
 #include "clock_p.h"
 #include "logging_p.h"
 #include "reachability_p.h"
+#include "serverprofile_p.h"
 
 #include <QNetworkAccessManager>
 #include <QRandomGenerator>
@@ -191,10 +192,10 @@ void RefreshCoordinator::attempt()
         return;
     const QByteArray refreshToken = m_core->refreshToken();
     const ServerProfile profile = m_core->exchangeProfile();
-    if (profile.refresh().path.isEmpty() || refreshToken.isEmpty()) {
+    if (ServerProfilePrivate::of(profile).refresh.path.isEmpty() || refreshToken.isEmpty()) {
         // Nothing can renew the access token: the session is over with it.
         const AuthError error(AuthError::Kind::SessionExpired,
-            profile.refresh().path.isEmpty()
+            ServerProfilePrivate::of(profile).refresh.path.isEmpty()
                 ? QStringLiteral("The access token expired and the server has no refresh endpoint")
                 : QStringLiteral("The access token expired and the server gave no refresh token"));
         m_proactive.stop();
@@ -258,7 +259,7 @@ void RefreshCoordinator::send(const QByteArray &refreshToken)
     const ServerProfile profile = m_core->exchangeProfile();
     // A client's own secret (client credentials) is not even fingerprinted: a short one could
     // be guessed against the hash.
-    if (profile.refresh().send.in == ServerProfile::Carrier::None)
+    if (ServerProfilePrivate::of(profile).refresh.send.in == Profile::Carrier::None)
         qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << int(m_reason)
                         << "with the client's credentials";
     else
@@ -283,7 +284,7 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
     WireFormat::RefreshVerdict verdict = WireFormat::classifyRefresh(profile, result);
     // A credential sent nowhere in the body (client credentials: the secret in the Basic
     // header) is kept, whatever refresh token the answer may carry.
-    if (profile.refresh().send.in == ServerProfile::Carrier::None)
+    if (ServerProfilePrivate::of(profile).refresh.send.in == Profile::Carrier::None)
         verdict.tokens.refresh.clear();
     if (verdict.outcome == WireFormat::RefreshOutcome::Tokens) {
         const TokenSet &tokens = verdict.tokens;

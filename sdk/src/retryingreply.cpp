@@ -1,6 +1,7 @@
 #include "retryingreply_p.h"
 
 #include "logging_p.h"
+#include "serverprofile_p.h"
 
 #include <QCoreApplication>
 #include <QSslConfiguration>
@@ -158,8 +159,8 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
     const bool authorized = m_session->authorizes(m_currentUrl);
     m_sentToken = !accessToken.isEmpty() && authorized;
     if (m_sentToken) {
-        request.setRawHeader(m_session->profile.authorizationHeader(),
-            m_session->profile.authorizationScheme() + ' ' + accessToken);
+        request.setRawHeader(ServerProfilePrivate::of(m_session->profile).authorizationHeader,
+            ServerProfilePrivate::of(m_session->profile).authorizationScheme + ' ' + accessToken);
         m_sentGeneration = generation;
     } else if (authorized) {
         const auto [header, key] = m_session->apiKey();

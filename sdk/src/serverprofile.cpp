@@ -18,11 +18,11 @@ namespace {
 
 // A refresh answer that ends the session unless the profile says otherwise: 401, or the
 // RFC 6749 §5.2 answer 400 (some servers: 403) {"error": "invalid_grant"}.
-QList<ServerProfile::RejectionRule> defaultRejectionRules()
+QList<Profile::RejectionRule> defaultRejectionRules()
 {
-    ServerProfile::RejectionRule unauthorized;
+    Profile::RejectionRule unauthorized;
     unauthorized.statuses = { 401 };
-    ServerProfile::RejectionRule invalidGrant;
+    Profile::RejectionRule invalidGrant;
     invalidGrant.statuses = { 400, 403 };
     invalidGrant.pointer = QStringLiteral("/error");
     invalidGrant.values = { QJsonValue(QStringLiteral("invalid_grant")) };
@@ -171,10 +171,10 @@ public:
         return result;
     }
 
-    ServerProfile::OpenIdConnect oidc(const QJsonObject &o)
+    Profile::OpenIdConnect oidc(const QJsonObject &o)
     {
         const QString prefix = QStringLiteral("oidc.");
-        ServerProfile::OpenIdConnect c;
+        Profile::OpenIdConnect c;
         known(o, prefix,
             { QStringLiteral("issuer"), QStringLiteral("clientId"), QStringLiteral("scopes"),
                 QStringLiteral("clientAuth"), QStringLiteral("redirectUri"),
@@ -190,9 +190,9 @@ public:
         const QString auth
             = string(o, prefix, QStringLiteral("clientAuth"), false, QStringLiteral("none"));
         if (auth == QLatin1String("basic"))
-            c.clientAuth = ServerProfile::ClientAuth::Basic;
+            c.clientAuth = Profile::ClientAuth::Basic;
         else if (auth == QLatin1String("post"))
-            c.clientAuth = ServerProfile::ClientAuth::Post;
+            c.clientAuth = Profile::ClientAuth::Post;
         else if (auth != QLatin1String("none"))
             fail(prefix + QStringLiteral("clientAuth"),
                 QStringLiteral("\"none\", \"basic\" or \"post\""));
@@ -238,24 +238,24 @@ public:
         return v.toObject();
     }
 
-    ServerProfile::TokenLocation location(const QJsonObject &o, const QString &path, bool receiving)
+    Profile::TokenLocation location(const QJsonObject &o, const QString &path, bool receiving)
     {
-        ServerProfile::TokenLocation loc;
+        Profile::TokenLocation loc;
         known(o, path,
             { QStringLiteral("in"), receiving ? QStringLiteral("pointer") : QStringLiteral("name"),
                 QStringLiteral("name") });
         const QString in = string(o, path, QStringLiteral("in"), true);
         if (in == QLatin1String("cookie")) {
-            loc.in = ServerProfile::Carrier::Cookie;
+            loc.in = Profile::Carrier::Cookie;
             loc.name = string(o, path, QStringLiteral("name"), true);
         } else if (in == QLatin1String("body")) {
-            loc.in = ServerProfile::Carrier::Body;
+            loc.in = Profile::Carrier::Body;
             if (receiving)
                 loc.pointer = pointer(o, path, QStringLiteral("pointer"), true);
             else
                 loc.name = string(o, path, QStringLiteral("name"), true);
         } else if (in == QLatin1String("bearer") && !receiving) {
-            loc.in = ServerProfile::Carrier::Bearer;
+            loc.in = Profile::Carrier::Bearer;
         } else if (!in.isEmpty() || error.isEmpty()) {
             fail(path + QStringLiteral("in"),
                 receiving ? QStringLiteral("\"cookie\" or \"body\"")
@@ -264,10 +264,10 @@ public:
         return loc;
     }
 
-    ServerProfile::Endpoint endpoint(
+    Profile::Endpoint endpoint(
         const QJsonObject &root, const QString &key, bool required, bool sendsRefreshToken)
     {
-        ServerProfile::Endpoint e;
+        Profile::Endpoint e;
         const QJsonObject o = object(root, QString(), key, required);
         if (o.isEmpty())
             return e;
@@ -285,7 +285,7 @@ public:
         const QString encoding
             = string(o, prefix, QStringLiteral("encoding"), false, QStringLiteral("json"));
         if (encoding == QLatin1String("form"))
-            e.encoding = ServerProfile::Encoding::Form;
+            e.encoding = Profile::Encoding::Form;
         else if (encoding != QLatin1String("json"))
             fail(prefix + QStringLiteral("encoding"), QStringLiteral("\"json\" or \"form\""));
         const QJsonObject fields = object(o, prefix, QStringLiteral("fields"), false);
@@ -332,7 +332,7 @@ public:
 
     // "refresh.rejectedWhen": a non-empty list of {"status": S or [S…], "pointer": P,
     // "values": V or [V…]}; absent: defaultRejectionRules().
-    QList<ServerProfile::RejectionRule> rejectionRules(const QJsonValue &value, const QString &key)
+    QList<Profile::RejectionRule> rejectionRules(const QJsonValue &value, const QString &key)
     {
         if (value.isUndefined() || value.isNull())
             return defaultRejectionRules();
@@ -342,7 +342,7 @@ public:
                                "\"pointer\": \"/error\", \"values\": [\"invalid_grant\"]}"));
             return {};
         }
-        QList<ServerProfile::RejectionRule> rules;
+        QList<Profile::RejectionRule> rules;
         const QJsonArray list = value.toArray();
         for (qsizetype i = 0; i < list.size(); ++i) {
             const QString at = QStringLiteral("%1[%2]").arg(key).arg(i);
@@ -360,7 +360,7 @@ public:
                         QStringLiteral("\"status\", \"pointer\" or \"values\" (a rule has no "
                                        "other key)"));
             }
-            ServerProfile::RejectionRule rule;
+            Profile::RejectionRule rule;
             const QJsonValue status = o.value(QLatin1String("status"));
             const QJsonArray statuses = status.isArray() ? status.toArray() : QJsonArray { status };
             const QString statusExpected
@@ -403,6 +403,16 @@ public:
         return rules;
     }
 };
+
+// A profile that failed to parse: invalid, and keeping why (errorString()).
+ServerProfile failed(const QString &message, QString *error)
+{
+    if (error)
+        *error = message;
+    ServerProfile profile;
+    ServerProfilePrivate::data(profile)->errorString = message;
+    return profile;
+}
 
 } // namespace
 
@@ -473,14 +483,14 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
         { QStringLiteral("access"), QStringLiteral("refresh"), QStringLiteral("expiresIn"),
             QStringLiteral("user"), QStringLiteral("idToken") });
     // The defaults of an OpenID provider: RFC 6749 §5.1 and OpenID Connect Core §3.1.3.3.
-    p->accessPointer = r.pointer(tokens, t, QStringLiteral("access"), !p->hasOidc,
+    p->accessTokenPointer = r.pointer(tokens, t, QStringLiteral("access"), !p->hasOidc,
         p->hasOidc ? QStringLiteral("/access_token") : QString());
     const QJsonObject refresh = r.object(tokens, t, QStringLiteral("refresh"), false);
     if (!refresh.isEmpty()) {
-        p->refreshLocation = r.location(refresh, t + QStringLiteral("refresh."), true);
+        p->refreshTokenLocation = r.location(refresh, t + QStringLiteral("refresh."), true);
     } else if (p->hasOidc) {
-        p->refreshLocation.in = ServerProfile::Carrier::Body;
-        p->refreshLocation.pointer = QStringLiteral("/refresh_token");
+        p->refreshTokenLocation.in = Profile::Carrier::Body;
+        p->refreshTokenLocation.pointer = QStringLiteral("/refresh_token");
     }
     p->expiresInPointer = r.pointer(tokens, t, QStringLiteral("expiresIn"), false,
         p->hasOidc ? QStringLiteral("/expires_in") : QString());
@@ -495,21 +505,23 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
             QStringLiteral("retryAfter") });
     const QJsonValue messages = errors.value(QLatin1String("message"));
     if (messages.isString()) {
-        p->messagePointers << messages.toString();
+        p->errorMessagePointers << messages.toString();
     } else if (messages.isArray()) {
         for (const QJsonValue &m : messages.toArray()) {
             if (!m.isString() || !JsonPointer::isValid(m.toString()))
                 r.fail(e + QStringLiteral("message"), QStringLiteral("JSON Pointers"));
-            p->messagePointers << m.toString();
+            p->errorMessagePointers << m.toString();
         }
     } else if (!messages.isUndefined()) {
         r.fail(e + QStringLiteral("message"), QStringLiteral("a JSON Pointer or a list of them"));
     }
-    if (p->messagePointers.isEmpty() && p->hasOidc)
-        p->messagePointers = { QStringLiteral("/error_description"), QStringLiteral("/error") };
-    if (p->messagePointers.isEmpty()) {
-        p->messagePointers = { QStringLiteral("/message"), QStringLiteral("/error_description"),
-            QStringLiteral("/detail"), QStringLiteral("/error") };
+    if (p->errorMessagePointers.isEmpty() && p->hasOidc)
+        p->errorMessagePointers
+            = { QStringLiteral("/error_description"), QStringLiteral("/error") };
+    if (p->errorMessagePointers.isEmpty()) {
+        p->errorMessagePointers
+            = { QStringLiteral("/message"), QStringLiteral("/error_description"),
+                  QStringLiteral("/detail"), QStringLiteral("/error") };
     }
     p->requirementsPointer = r.pointer(
         errors, e, QStringLiteral("requirements"), false, QStringLiteral("/requirements"));
@@ -555,15 +567,12 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     p->authorizationScheme = r.string(authorization, QStringLiteral("authorization."),
                                   QStringLiteral("scheme"), false, QStringLiteral("Bearer"))
                                  .toLatin1();
-    if (!p->refresh.path.isEmpty() && p->refreshLocation.in == ServerProfile::Carrier::None)
+    if (!p->refresh.path.isEmpty() && p->refreshTokenLocation.in == Profile::Carrier::None)
         r.fail(QStringLiteral("tokens.refresh"),
             QStringLiteral("where refresh tokens arrive, since \"refresh\" is given"));
 
-    if (!r.error.isEmpty()) {
-        if (error)
-            *error = r.error;
-        return ServerProfile();
-    }
+    if (!r.error.isEmpty())
+        return failed(r.error, error);
     p->valid = true;
     return profile;
 }
@@ -572,16 +581,14 @@ ServerProfile ServerProfile::fromJson(const QByteArray &json, QString *error)
 {
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
-    if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
-        if (error) {
-            *error = parseError.error != QJsonParseError::NoError
-                ? QStringLiteral("profile is not valid JSON: %1 at offset %2")
-                      .arg(parseError.errorString())
-                      .arg(parseError.offset)
-                : QStringLiteral("profile: expected a JSON object at the top level");
-        }
-        return ServerProfile();
+    if (parseError.error != QJsonParseError::NoError) {
+        return failed(QStringLiteral("profile is not valid JSON: %1 at offset %2")
+                          .arg(parseError.errorString())
+                          .arg(parseError.offset),
+            error);
     }
+    if (!doc.isObject())
+        return failed(QStringLiteral("profile: expected a JSON object at the top level"), error);
     return fromJsonObject(doc.object(), error);
 }
 
@@ -589,16 +596,12 @@ ServerProfile ServerProfile::fromFile(const QString &path, QString *error)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
-        if (error)
-            *error = QStringLiteral("cannot read profile %1: %2").arg(path, file.errorString());
-        return ServerProfile();
+        return failed(
+            QStringLiteral("cannot read profile %1: %2").arg(path, file.errorString()), error);
     }
     constexpr qint64 maxProfileSize = 1 << 20;
-    if (file.size() > maxProfileSize) {
-        if (error)
-            *error = QStringLiteral("profile %1 is larger than 1 MiB").arg(path);
-        return ServerProfile();
-    }
+    if (file.size() > maxProfileSize)
+        return failed(QStringLiteral("profile %1 is larger than 1 MiB").arg(path), error);
     return fromJson(file.readAll(), error);
 }
 
@@ -615,11 +618,9 @@ QStringList ServerProfile::builtinNames()
 ServerProfile ServerProfile::builtin(const QString &name, QString *error)
 {
     if (!builtinNames().contains(name)) {
-        if (error) {
-            *error = QStringLiteral("no built-in profile \"%1\" (built-in: %2)")
-                         .arg(name, builtinNames().join(QStringLiteral(", ")));
-        }
-        return ServerProfile();
+        return failed(QStringLiteral("no built-in profile \"%1\" (built-in: %2)")
+                          .arg(name, builtinNames().join(QStringLiteral(", "))),
+            error);
     }
     return fromFile(QStringLiteral(":/latchkey/profiles/%1.json").arg(name), error);
 }
@@ -629,11 +630,9 @@ ServerProfile ServerProfile::load(const QString &nameOrPath, QString *error)
     if (builtinNames().contains(nameOrPath))
         return builtin(nameOrPath, error);
     if (!QFile::exists(nameOrPath)) {
-        if (error) {
-            *error = QStringLiteral("\"%1\" is neither a built-in profile (%2) nor a file")
-                         .arg(nameOrPath, builtinNames().join(QStringLiteral(", ")));
-        }
-        return ServerProfile();
+        return failed(QStringLiteral("\"%1\" is neither a built-in profile (%2) nor a file")
+                          .arg(nameOrPath, builtinNames().join(QStringLiteral(", "))),
+            error);
     }
     return fromFile(nameOrPath, error);
 }
@@ -642,37 +641,39 @@ bool ServerProfile::isValid() const
 {
     return d->valid;
 }
+
+QString ServerProfile::errorString() const
+{
+    return d->errorString;
+}
+
 QString ServerProfile::name() const
 {
     return d->name;
 }
-ServerProfile::Endpoint ServerProfile::login() const
-{
-    return d->login;
-}
-ServerProfile::Endpoint ServerProfile::refresh() const
-{
-    return d->refresh;
-}
-ServerProfile::Endpoint ServerProfile::logout() const
-{
-    return d->logout;
-}
-QString ServerProfile::accessTokenPointer() const
-{
-    return d->accessPointer;
-}
-QString ServerProfile::idTokenPointer() const
-{
-    return d->idTokenPointer;
-}
+
 bool ServerProfile::isOpenIdConnect() const
 {
     return d->hasOidc;
 }
-ServerProfile::OpenIdConnect ServerProfile::openIdConnect() const
+
+bool ServerProfile::hasPasswordSignIn() const
 {
-    return d->oidc;
+    return d->valid && !d->login.path.isEmpty();
+}
+
+QString ServerProfile::errorMessage(const QByteArray &body) const
+{
+    const QJsonDocument doc = QJsonDocument::fromJson(body);
+    const QJsonValue root = doc.isObject() ? QJsonValue(doc.object())
+        : doc.isArray()                    ? QJsonValue(doc.array())
+                                           : QJsonValue();
+    for (const QString &pointer : d->errorMessagePointers) {
+        const QJsonValue v = JsonPointer::resolve(root, pointer);
+        if (v.isString() && !v.toString().isEmpty())
+            return v.toString();
+    }
+    return QString();
 }
 
 ServerProfile ServerProfile::openIdConnect(
@@ -688,77 +689,9 @@ ServerProfile ServerProfile::openIdConnect(
     return fromJsonObject(root);
 }
 
-ServerProfile::TokenLocation ServerProfile::refreshTokenLocation() const
-{
-    return d->refreshLocation;
-}
-QString ServerProfile::expiresInPointer() const
-{
-    return d->expiresInPointer;
-}
-QString ServerProfile::userPointer() const
-{
-    return d->userPointer;
-}
-QString ServerProfile::mePath() const
-{
-    return d->mePath;
-}
-QStringList ServerProfile::errorMessagePointers() const
-{
-    return d->messagePointers;
-}
-QString ServerProfile::requirementsPointer() const
-{
-    return d->requirementsPointer;
-}
-QString ServerProfile::lockedUntilPointer() const
-{
-    return d->lockedUntilPointer;
-}
-QString ServerProfile::retryAfterPointer() const
-{
-    return d->retryAfterPointer;
-}
 QJsonObject ServerProfile::toJson() const
 {
     return d->json;
-}
-ServerProfile::Endpoint ServerProfile::registration() const
-{
-    return d->registration;
-}
-ServerProfile::Endpoint ServerProfile::changePassword() const
-{
-    return d->changePassword;
-}
-QList<ServerProfile::RejectionRule> ServerProfile::refreshRejectedWhen() const
-{
-    return d->refreshRejectedWhen;
-}
-QString ServerProfile::meUserPointer() const
-{
-    return d->meUserPointer;
-}
-QStringList ServerProfile::rolesPointers() const
-{
-    return d->rolesPointers;
-}
-QString ServerProfile::permissionsPointer() const
-{
-    return d->permissionsPointer;
-}
-QByteArray ServerProfile::apiKeyHeader() const
-{
-    return d->apiKeyHeader;
-}
-QByteArray ServerProfile::authorizationHeader() const
-{
-    return d->authorizationHeader;
-}
-QByteArray ServerProfile::authorizationScheme() const
-{
-    return d->authorizationScheme;
 }
 
 } // namespace Latchkey

@@ -2,6 +2,7 @@
 
 #include "clock_p.h"
 #include "logging_p.h"
+#include "serverprofile_p.h"
 #include "wireformat_p.h"
 
 #include <QMetaObject>
@@ -120,7 +121,8 @@ bool SessionCore::isAuthEndpoint(const QUrl &url) const
 {
     const QString base
         = baseUrl.path().endsWith(QLatin1Char('/')) ? baseUrl.path().chopped(1) : baseUrl.path();
-    for (const QString &path : { profile.login().path, profile.refresh().path }) {
+    for (const QString &path : { ServerProfilePrivate::of(profile).login.path,
+             ServerProfilePrivate::of(profile).refresh.path }) {
         if (!path.isEmpty() && url.path() == base + path)
             return true;
     }

@@ -5,6 +5,7 @@
 #include "jsonpointer_p.h"
 #include "jwtclaims_p.h"
 #include "logging_p.h"
+#include "serverprofile_p.h"
 
 #include <QHostAddress>
 #include <QJsonArray>
@@ -24,8 +25,7 @@ namespace {
 constexpr auto kJson = "application/json";
 constexpr auto kForm = "application/x-www-form-urlencoded";
 
-PreparedRequest build(
-    const ServerProfile::Endpoint &endpoint, const QUrl &baseUrl, QJsonObject fields)
+PreparedRequest build(const Profile::Endpoint &endpoint, const QUrl &baseUrl, QJsonObject fields)
 {
     for (auto it = endpoint.extra.begin(); it != endpoint.extra.end(); ++it)
         fields.insert(it.key(), it.value());
@@ -34,7 +34,7 @@ PreparedRequest build(
     prepared.request = QNetworkRequest(apiUrl(baseUrl, endpoint.path));
     prepared.request.setRawHeader(
         QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json"));
-    if (endpoint.encoding == ServerProfile::Encoding::Form) {
+    if (endpoint.encoding == Profile::Encoding::Form) {
         QUrlQuery query;
         for (auto it = fields.begin(); it != fields.end(); ++it) {
             const QJsonValue v = it.value();
@@ -70,22 +70,22 @@ PreparedRequest build(
 
 // The refresh token goes in the body (a field of \a fields) or in a header (after build()).
 QJsonObject withBodyToken(
-    QJsonObject fields, const ServerProfile::TokenLocation &send, const QByteArray &refreshToken)
+    QJsonObject fields, const Profile::TokenLocation &send, const QByteArray &refreshToken)
 {
-    if (send.in == ServerProfile::Carrier::Body && !refreshToken.isEmpty())
+    if (send.in == Profile::Carrier::Body && !refreshToken.isEmpty())
         fields.insert(send.name, QString::fromUtf8(refreshToken));
     return fields;
 }
 
-void attachHeaderToken(PreparedRequest &prepared, const ServerProfile::TokenLocation &send,
-    const QByteArray &refreshToken)
+void attachHeaderToken(
+    PreparedRequest &prepared, const Profile::TokenLocation &send, const QByteArray &refreshToken)
 {
     if (refreshToken.isEmpty())
         return;
-    if (send.in == ServerProfile::Carrier::Cookie) {
+    if (send.in == Profile::Carrier::Cookie) {
         prepared.request.setRawHeader(
             QByteArrayLiteral("Cookie"), send.name.toUtf8() + '=' + refreshToken);
-    } else if (send.in == ServerProfile::Carrier::Bearer) {
+    } else if (send.in == Profile::Carrier::Bearer) {
         prepared.request.setRawHeader(
             QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer ") + refreshToken);
     }
@@ -185,7 +185,7 @@ qint64 lifetimeMs(double seconds, const QString &source, QString *note)
 qint64 announcedLifetime(
     const ServerProfile &profile, const QJsonValue &root, const QByteArray &access, QString *note)
 {
-    const QString expiresIn = profile.expiresInPointer();
+    const QString expiresIn = ServerProfilePrivate::of(profile).expiresInPointer;
     if (!expiresIn.isEmpty()) {
         const QJsonValue v = JsonPointer::resolve(root, expiresIn);
         const QString source = QStringLiteral("expires_in (\"%1\")").arg(expiresIn);
@@ -234,14 +234,14 @@ void reportLifetime(const QString &note)
 } // namespace
 
 PreparedRequest request(
-    const ServerProfile::Endpoint &endpoint, const QUrl &baseUrl, const QJsonObject &fields)
+    const Profile::Endpoint &endpoint, const QUrl &baseUrl, const QJsonObject &fields)
 {
     return build(endpoint, baseUrl, fields);
 }
 
 PreparedRequest jsonRequest(const QUrl &baseUrl, const QString &path, const QJsonObject &body)
 {
-    ServerProfile::Endpoint endpoint;
+    Profile::Endpoint endpoint;
     endpoint.path = path;
     return build(endpoint, baseUrl, body);
 }
@@ -266,7 +266,7 @@ bool isLoopbackHost(const QString &host)
 PreparedRequest login(const ServerProfile &profile, const QUrl &baseUrl, const QString &identity,
     const QString &password)
 {
-    const ServerProfile::Endpoint e = profile.login();
+    const Profile::Endpoint e = ServerProfilePrivate::of(profile).login;
     QJsonObject fields;
     fields.insert(e.fields.value(QStringLiteral("identity")), identity);
     fields.insert(e.fields.value(QStringLiteral("password")), password);
@@ -276,7 +276,7 @@ PreparedRequest login(const ServerProfile &profile, const QUrl &baseUrl, const Q
 PreparedRequest refresh(
     const ServerProfile &profile, const QUrl &baseUrl, const QByteArray &refreshToken)
 {
-    const ServerProfile::Endpoint e = profile.refresh();
+    const Profile::Endpoint e = ServerProfilePrivate::of(profile).refresh;
     PreparedRequest prepared = build(e, baseUrl, withBodyToken({}, e.send, refreshToken));
     attachHeaderToken(prepared, e.send, refreshToken);
     return prepared;
@@ -285,11 +285,11 @@ PreparedRequest refresh(
 PreparedRequest logout(const ServerProfile &profile, const QUrl &baseUrl,
     const QByteArray &accessToken, const QByteArray &refreshToken)
 {
-    const ServerProfile::Endpoint e = profile.logout();
+    const Profile::Endpoint e = ServerProfilePrivate::of(profile).logout;
     PreparedRequest prepared = build(e, baseUrl, withBodyToken({}, e.send, refreshToken));
     if (e.bearer && !accessToken.isEmpty()) {
-        prepared.request.setRawHeader(
-            profile.authorizationHeader(), profile.authorizationScheme() + ' ' + accessToken);
+        prepared.request.setRawHeader(ServerProfilePrivate::of(profile).authorizationHeader,
+            ServerProfilePrivate::of(profile).authorizationScheme + ' ' + accessToken);
     }
     attachHeaderToken(prepared, e.send, refreshToken);
     return prepared;
@@ -311,11 +311,12 @@ bool parseTokens(
     }
     const QJsonValue root = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
 
-    const QJsonValue access = JsonPointer::resolve(root, profile.accessTokenPointer());
+    const QJsonValue access
+        = JsonPointer::resolve(root, ServerProfilePrivate::of(profile).accessTokenPointer);
     if (!access.isString() || access.toString().isEmpty()) {
         *error = AuthError(AuthError::Kind::Protocol,
             QStringLiteral("expected an access token (a string) at \"%1\"")
-                .arg(profile.accessTokenPointer()),
+                .arg(ServerProfilePrivate::of(profile).accessTokenPointer),
             result.status);
         return false;
     }
@@ -323,13 +324,13 @@ bool parseTokens(
     if (!fitsInAHeader(tokens->access)) {
         *error = AuthError(AuthError::Kind::Protocol,
             QStringLiteral("the access token at \"%1\" holds control characters")
-                .arg(profile.accessTokenPointer()),
+                .arg(ServerProfilePrivate::of(profile).accessTokenPointer),
             result.status);
         return false;
     }
 
-    const ServerProfile::TokenLocation rt = profile.refreshTokenLocation();
-    if (rt.in == ServerProfile::Carrier::Body) {
+    const Profile::TokenLocation rt = ServerProfilePrivate::of(profile).refreshTokenLocation;
+    if (rt.in == Profile::Carrier::Body) {
         const QJsonValue v = JsonPointer::resolve(root, rt.pointer);
         if (v.isString())
             tokens->refresh = v.toString().toUtf8();
@@ -339,7 +340,7 @@ bool parseTokens(
                 result.status);
             return false;
         }
-    } else if (rt.in == ServerProfile::Carrier::Cookie) {
+    } else if (rt.in == Profile::Carrier::Cookie) {
         for (const QNetworkCookie &cookie : result.cookies) {
             if (QString::fromUtf8(cookie.name()) == rt.name && !cookie.value().isEmpty())
                 tokens->refresh = cookie.value();
@@ -359,13 +360,15 @@ bool parseTokens(
     if (!tokens->lifetimeNote.isEmpty())
         reportLifetime(tokens->lifetimeNote);
 
-    if (!profile.userPointer().isEmpty()) {
-        const QJsonValue user = JsonPointer::resolve(root, profile.userPointer());
+    if (!ServerProfilePrivate::of(profile).userPointer.isEmpty()) {
+        const QJsonValue user
+            = JsonPointer::resolve(root, ServerProfilePrivate::of(profile).userPointer);
         if (user.isObject())
             tokens->user = user.toObject();
     }
-    if (!profile.idTokenPointer().isEmpty()) {
-        const QJsonValue idToken = JsonPointer::resolve(root, profile.idTokenPointer());
+    if (!ServerProfilePrivate::of(profile).idTokenPointer.isEmpty()) {
+        const QJsonValue idToken
+            = JsonPointer::resolve(root, ServerProfilePrivate::of(profile).idTokenPointer);
         if (idToken.isString())
             tokens->idToken = idToken.toString().toLatin1();
     }
@@ -376,8 +379,9 @@ bool isRejection(const ServerProfile &profile, const HttpResult &result)
 {
     if (result.tooLarge || result.transportFailed())
         return false;
-    const QList<ServerProfile::RejectionRule> rules = profile.refreshRejectedWhen();
-    for (const ServerProfile::RejectionRule &rule : rules) {
+    const QList<Profile::RejectionRule> rules
+        = ServerProfilePrivate::of(profile).refreshRejectedWhen;
+    for (const Profile::RejectionRule &rule : rules) {
         if (!rule.statuses.contains(result.status))
             continue;
         if (rule.pointer.isEmpty())
@@ -428,7 +432,7 @@ AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Excha
     }
     const QJsonDocument doc = QJsonDocument::fromJson(result.body);
     const QJsonValue root = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue();
-    QString message = firstString(root, profile.errorMessagePointers());
+    QString message = firstString(root, ServerProfilePrivate::of(profile).errorMessagePointers);
     if (message.isEmpty())
         message = QStringLiteral("the server answered HTTP %1").arg(result.status);
     const int status = result.status;
@@ -436,11 +440,14 @@ AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Excha
     if (exchange == Exchange::Refresh && isRejection(profile, result))
         return AuthError(AuthError::Kind::SessionExpired, message, status);
 
-    const QJsonValue requirements = JsonPointer::resolve(root, profile.requirementsPointer());
-    const QJsonValue lockedUntil = JsonPointer::resolve(root, profile.lockedUntilPointer());
+    const QJsonValue requirements
+        = JsonPointer::resolve(root, ServerProfilePrivate::of(profile).requirementsPointer);
+    const QJsonValue lockedUntil
+        = JsonPointer::resolve(root, ServerProfilePrivate::of(profile).lockedUntilPointer);
     int retryAfter = parseRetryAfter(result.retryAfterHeader);
     if (retryAfter < 0) {
-        const QJsonValue v = JsonPointer::resolve(root, profile.retryAfterPointer());
+        const QJsonValue v
+            = JsonPointer::resolve(root, ServerProfilePrivate::of(profile).retryAfterPointer);
         if (v.isDouble())
             retryAfter = boundedRetryAfter(v.toDouble());
     }

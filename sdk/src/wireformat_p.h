@@ -2,8 +2,8 @@
 
 #include "tokenset_p.h"
 
+#include "serverprofile_p.h"
 #include <latchkey/autherror.h>
-#include <latchkey/serverprofile.h>
 
 #include <QByteArray>
 #include <QHash>
@@ -58,7 +58,7 @@ enum class Exchange { Login, Refresh, Logout, Me, Register, ChangePassword };
 
 // A request to \a endpoint with \a fields (plus the endpoint's extra fields) in its encoding.
 PreparedRequest request(
-    const ServerProfile::Endpoint &endpoint, const QUrl &baseUrl, const QJsonObject &fields);
+    const Profile::Endpoint &endpoint, const QUrl &baseUrl, const QJsonObject &fields);
 // A JSON request to a plain path (me, profile updates).
 PreparedRequest jsonRequest(const QUrl &baseUrl, const QString &path, const QJsonObject &body);
 // The JSON value at \a pointer of a JSON answer; Undefined if the answer is no JSON.

@@ -11,6 +11,8 @@
 #include <QTimer>
 
 using Latchkey::ServerProfile;
+using Latchkey::ServerProfilePrivate;
+namespace Profile = Latchkey::Profile;
 
 namespace LatchkeyBench {
 
@@ -33,16 +35,16 @@ QUrl HandClient::url(const QString &path) const
 QNetworkRequest HandClient::authorized(const QUrl &url) const
 {
     QNetworkRequest request(url);
-    request.setRawHeader(
-        m_profile.authorizationHeader(), m_profile.authorizationScheme() + ' ' + m_access);
+    request.setRawHeader(ServerProfilePrivate::of(m_profile).authorizationHeader,
+        ServerProfilePrivate::of(m_profile).authorizationScheme + ' ' + m_access);
     return request;
 }
 
-QNetworkRequest HandClient::endpointRequest(const ServerProfile::Endpoint &e) const
+QNetworkRequest HandClient::endpointRequest(const Profile::Endpoint &e) const
 {
     QNetworkRequest request(url(e.path));
     request.setHeader(QNetworkRequest::ContentTypeHeader,
-        e.encoding == ServerProfile::Encoding::Form
+        e.encoding == Profile::Encoding::Form
             ? QByteArrayLiteral("application/x-www-form-urlencoded")
             : QByteArrayLiteral("application/json"));
     for (auto it = e.headers.cbegin(); it != e.headers.cend(); ++it)
@@ -54,11 +56,11 @@ QNetworkRequest HandClient::endpointRequest(const ServerProfile::Endpoint &e) co
     return request;
 }
 
-QByteArray HandClient::encode(const ServerProfile::Endpoint &e, QJsonObject fields) const
+QByteArray HandClient::encode(const Profile::Endpoint &e, QJsonObject fields) const
 {
     for (auto it = e.extra.begin(); it != e.extra.end(); ++it)
         fields.insert(it.key(), it.value());
-    if (e.encoding == ServerProfile::Encoding::Json)
+    if (e.encoding == Profile::Encoding::Json)
         return QJsonDocument(fields).toJson(QJsonDocument::Compact);
     QByteArray form;
     for (auto it = fields.begin(); it != fields.end(); ++it) {
@@ -74,12 +76,13 @@ QByteArray HandClient::encode(const ServerProfile::Endpoint &e, QJsonObject fiel
 bool HandClient::takeTokens(const QByteArray &body)
 {
     const QJsonValue root = QJsonDocument::fromJson(body).object();
-    const QString access = jsonPointer(root, m_profile.accessTokenPointer()).toString();
+    const QString access
+        = jsonPointer(root, ServerProfilePrivate::of(m_profile).accessTokenPointer).toString();
     if (access.isEmpty())
         return false;
     m_access = access.toUtf8();
-    const ServerProfile::TokenLocation where = m_profile.refreshTokenLocation();
-    if (where.in == ServerProfile::Carrier::Body) {
+    const Profile::TokenLocation where = ServerProfilePrivate::of(m_profile).refreshTokenLocation;
+    if (where.in == Profile::Carrier::Body) {
         const QString refresh = jsonPointer(root, where.pointer).toString();
         if (!refresh.isEmpty())
             m_refresh = refresh.toUtf8();
@@ -91,7 +94,7 @@ bool HandClient::takeTokens(const QByteArray &body)
 
 bool HandClient::login(const QString &identity, const QString &password)
 {
-    const ServerProfile::Endpoint e = m_profile.login();
+    const Profile::Endpoint e = ServerProfilePrivate::of(m_profile).login;
     QJsonObject fields;
     fields.insert(e.fields.value(QStringLiteral("identity"), QStringLiteral("email")), identity);
     fields.insert(e.fields.value(QStringLiteral("password"), QStringLiteral("password")), password);
@@ -108,23 +111,23 @@ bool HandClient::login(const QString &identity, const QString &password)
 QNetworkReply *HandClient::startRefresh()
 {
     ++m_refreshCalls;
-    const ServerProfile::Endpoint e = m_profile.refresh();
+    const Profile::Endpoint e = ServerProfilePrivate::of(m_profile).refresh;
     QNetworkRequest request = endpointRequest(e);
     QJsonObject fields;
     switch (e.send.in) {
-    case ServerProfile::Carrier::Body:
+    case Profile::Carrier::Body:
         fields.insert(e.send.name, QString::fromUtf8(m_refresh));
         break;
-    case ServerProfile::Carrier::Bearer:
+    case Profile::Carrier::Bearer:
         request.setRawHeader(QByteArrayLiteral("Authorization"), "Bearer " + m_refresh);
         break;
-    case ServerProfile::Carrier::Cookie:
+    case Profile::Carrier::Cookie:
         // From the jar; a token set by hand (read from a keychain) goes in the header.
         if (!m_refresh.isEmpty())
             request.setRawHeader(
                 QByteArrayLiteral("Cookie"), e.send.name.toUtf8() + '=' + m_refresh);
         break;
-    case ServerProfile::Carrier::None:
+    case Profile::Carrier::None:
         break;
     }
     return m_nam.sendCustomRequest(request, e.method, encode(e, fields));

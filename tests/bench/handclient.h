@@ -1,6 +1,6 @@
 #pragma once
 
-#include <latchkey/serverprofile.h>
+#include "serverprofile_p.h"
 
 #include <QNetworkAccessManager>
 #include <QObject>
@@ -13,10 +13,10 @@ namespace LatchkeyBench {
 // Auth done by hand on a raw QNetworkAccessManager, driven by a Latchkey profile so that it
 // talks to any server the SDK can. Two uses:
 //  - "raw Qt": login once, then requests with the Authorization header set by hand;
-//  - "naive client", written the way the clients of such servers are (its JavaScript AuthService and
-//    Python requests client): every request that meets a 401 refreshes on its own and retries
-//    once; nothing is shared between concurrent requests, and a failed refresh fails the
-//    request.
+//  - "naive client", written the way the clients of such servers are (its JavaScript
+//    AuthService and Python requests client): every request that meets a 401 refreshes on its own
+//    and retries once; nothing is shared between concurrent requests, and a failed refresh fails
+//    the request.
 class HandClient : public QObject
 {
 public:
@@ -48,8 +48,8 @@ public:
     void resetCounters() { m_refreshCalls = m_refreshFailures = 0; }
 
 private:
-    QNetworkRequest endpointRequest(const Latchkey::ServerProfile::Endpoint &e) const;
-    QByteArray encode(const Latchkey::ServerProfile::Endpoint &e, QJsonObject fields) const;
+    QNetworkRequest endpointRequest(const Latchkey::Profile::Endpoint &e) const;
+    QByteArray encode(const Latchkey::Profile::Endpoint &e, QJsonObject fields) const;
     QNetworkReply *startRefresh();
     // Reads the tokens of a login or refresh answer; false if no access token is in it.
     bool takeTokens(const QByteArray &body);

@@ -33,12 +33,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // As a sign-in answer of a profile without expires_in, where the lifetime comes from the
     // token's exp - iat: unknown (-1) or within the bounds, never anything else.
     for (const ServerProfile &profile : LatchkeyFuzz::builtinProfiles()) {
-        if (!profile.expiresInPointer().isEmpty())
+        if (!ServerProfilePrivate::of(profile).expiresInPointer.isEmpty())
             continue;
         HttpResult result;
         result.status = 200;
-        result.body
-            = LatchkeyFuzz::jsonWith(profile.accessTokenPointer(), QString::fromLatin1(token));
+        result.body = LatchkeyFuzz::jsonWith(
+            ServerProfilePrivate::of(profile).accessTokenPointer, QString::fromLatin1(token));
         TokenSet tokens;
         AuthError error;
         if (WireFormat::parseTokens(profile, result, &tokens, &error)) {

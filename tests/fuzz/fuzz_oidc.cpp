@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             + '.';
     }
 
-    ServerProfile::OpenIdConnect settings;
+    Profile::OpenIdConnect settings;
     settings.issuer = QUrl(QStringLiteral("https://idp.example"));
     settings.clientId = QStringLiteral("app");
     settings.scopes = { QStringLiteral("openid") };

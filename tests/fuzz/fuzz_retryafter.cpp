@@ -75,7 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             result.status = 429;
             result.networkError = QNetworkReply::UnknownContentError;
             result.networkErrorString = QStringLiteral("Too Many Requests");
-            result.body = LatchkeyFuzz::jsonWith(profile.retryAfterPointer(), doc.array().first());
+            result.body = LatchkeyFuzz::jsonWith(
+                ServerProfilePrivate::of(profile).retryAfterPointer, doc.array().first());
             read(profile, result);
         }
     }

@@ -55,6 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const ServerProfile profile = ServerProfile::fromJson(input, &error);
     if (!profile.isValid()) {
         check(!error.isEmpty(), "a refused profile without a message saying why");
+        check(profile.errorString() == error, "a refused profile that keeps another message");
         return 0;
     }
 
@@ -62,15 +63,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     QString again;
     check(ServerProfile::fromJsonObject(profile.toJson(), &again).isValid(),
         "a profile accepted once and refused from its own toJson()");
+    check(profile.errorString().isEmpty(), "an accepted profile with an error");
     (void)profile.name();
-    (void)profile.mePath();
-    (void)profile.meUserPointer();
-    (void)profile.rolesPointers();
-    (void)profile.permissionsPointer();
-    (void)profile.apiKeyHeader();
-    (void)profile.registration();
-    (void)profile.changePassword();
-    for (const ServerProfile::RejectionRule &rule : profile.refreshRejectedWhen()) {
+    (void)profile.hasPasswordSignIn();
+    for (const HttpResult &answer : cannedAnswers())
+        (void)profile.errorMessage(answer.body);
+    const ServerProfileData &wire = ServerProfilePrivate::of(profile);
+    for (const Profile::RejectionRule &rule : wire.refreshRejectedWhen) {
         check(!rule.statuses.isEmpty(), "a rejection rule without statuses");
         for (int status : rule.statuses)
             check(status >= 400 && status <= 499, "a rejection rule for a status outside 4xx");
@@ -85,8 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)WireFormat::refresh(profile, base, QByteArrayLiteral("refresh-token"));
     (void)WireFormat::logout(
         profile, base, QByteArrayLiteral("access-token"), QByteArrayLiteral("refresh-token"));
-    for (const ServerProfile::Endpoint &endpoint :
-        { profile.registration(), profile.changePassword() }) {
+    for (const Profile::Endpoint &endpoint : { wire.registration, wire.changePassword }) {
         if (!endpoint.path.isEmpty())
             (void)WireFormat::request(endpoint, base, { { QStringLiteral("k"), 1 } });
     }

@@ -23,10 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         answer.headers.append({ QByteArrayLiteral("Set-Cookie"), line });
 
     for (const ServerProfile &profile : LatchkeyFuzz::builtinProfiles()) {
-        const ServerProfile::TokenLocation location = profile.refreshTokenLocation();
-        if (location.in != ServerProfile::Carrier::Cookie)
+        const Profile::TokenLocation location
+            = ServerProfilePrivate::of(profile).refreshTokenLocation;
+        if (location.in != Profile::Carrier::Cookie)
             continue;
-        answer.body = LatchkeyFuzz::jsonWith(profile.accessTokenPointer(), QStringLiteral("at"));
+        answer.body = LatchkeyFuzz::jsonWith(
+            ServerProfilePrivate::of(profile).accessTokenPointer, QStringLiteral("at"));
         const HttpResult result = LatchkeyFuzz::capture(answer);
 
         // The token is the last non-empty value of a cookie of the profile's name.

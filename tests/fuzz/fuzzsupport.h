@@ -5,7 +5,7 @@
 
 #include "wireformat_p.h"
 
-#include <latchkey/serverprofile.h>
+#include "serverprofile_p.h"
 
 #include <QByteArray>
 #include <QJsonValue>

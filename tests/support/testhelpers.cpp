@@ -1,5 +1,7 @@
 #include "testhelpers.h"
 
+#include "serverprofile_p.h"
+
 #include <latchkey/tokenstore.h>
 
 #include <QEventLoop>
@@ -81,7 +83,8 @@ static QString clientLastIdentityKey(Latchkey::AuthClient *client)
 {
     QString key = lastIdentityKey(client->profile().name(), client->baseUrl());
     if (client->profile().isOpenIdConnect()) {
-        const auto oidc = client->profile().openIdConnect();
+        const Latchkey::Profile::OpenIdConnect oidc
+            = Latchkey::ServerProfilePrivate::of(client->profile()).oidc;
         key += QLatin1Char(' ') + oidc.issuer.toString() + QLatin1Char(' ') + oidc.clientId;
     }
     return key;

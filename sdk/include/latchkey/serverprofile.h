@@ -3,9 +3,6 @@
 #include <latchkey/latchkey_export.h>
 
 #include <QJsonObject>
-#include <QJsonValue>
-#include <QList>
-#include <QMap>
 #include <QSharedDataPointer>
 #include <QString>
 #include <QStringList>
@@ -18,143 +15,72 @@ class ServerProfilePrivate;
 
 /*!
     How one server speaks: the paths of its auth endpoints, how requests are encoded, where the
-    tokens travel and where the answers put them. A value type, read from JSON (the format is
-    documented in docs/profiles.md):
+    tokens travel and where the answers put them. An implicitly shared value type, read from
+    JSON; the JSON is the whole contract (the format is documented in docs/profiles.md and
+    docs/profile.schema.json). What the profile says is read by AuthClient and the classes around
+    it, not through this class.
 
     \code
-    QString error;
-    auto profile = Latchkey::ServerProfile::builtin(QStringLiteral("latchkey"), &error);
-    auto custom = Latchkey::ServerProfile::fromFile(QStringLiteral("acme.json"), &error);
+    auto profile = Latchkey::ServerProfile::builtin(QStringLiteral("latchkey"));
+    auto custom = Latchkey::ServerProfile::fromFile(QStringLiteral("acme.json"));
     if (!custom.isValid())
-        qWarning() << error; // names the key and what was expected
+        qWarning() << custom.errorString(); // names the key and what was expected
     \endcode
 */
 class LATCHKEY_EXPORT ServerProfile
 {
 public:
-    enum class Encoding { Json, Form };
-    /*! Where a token travels or arrives: nowhere, a cookie, a body field, the bearer header. */
-    enum class Carrier { None, Cookie, Body, Bearer };
-
-    struct TokenLocation
-    {
-        Carrier in = Carrier::None;
-        QString name; ///< cookie name, or body field name when sending
-        QString pointer; ///< JSON Pointer into a response body when receiving in the body
-    };
-
-    struct Endpoint
-    {
-        QString path; ///< empty: the server has no such endpoint
-        Encoding encoding = Encoding::Json;
-        QMap<QString, QString>
-            fields; ///< logical name → wire field name (login: identity, password)
-        QJsonObject extra; ///< static fields sent with every call (grant_type, client_id, …)
-        TokenLocation send; ///< where the refresh token goes (refresh, logout)
-        bool bearer = false; ///< send the access token as a bearer (logout)
-        QByteArray method = "POST"; ///< HTTP method (changePassword may be PUT)
-        QMap<QByteArray, QByteArray> headers; ///< static headers sent with every call
-        QString basicUser; ///< HTTP Basic client authentication (OAuth2 client_secret_basic)
-        QString basicPassword;
-    };
-
-    /*! One way a server says "this refresh token is dead" (the profile key
-        "refresh.rejectedWhen", a list of these): an answer whose HTTP status is in \a statuses
-        and, when \a pointer is set, whose JSON body holds one of \a values at \a pointer. */
-    struct RejectionRule
-    {
-        QList<int> statuses; ///< 4xx statuses
-        QString pointer; ///< empty: the status alone decides
-        QList<QJsonValue> values; ///< strings or numbers, compared exactly
-    };
-
-    /*! How the client authenticates at an OpenID provider's token endpoint: a public client
-        (none, the default for apps), HTTP Basic (client_secret_basic) or the secret in the body
-        (client_secret_post). The secret itself comes from the application
-        (AuthClient::setClientSecret()), never from a profile. */
-    enum class ClientAuth { None, Basic, Post };
-
-    /*! The "oidc" key: an OpenID Connect provider (or a plain OAuth 2.0 authorization server)
-        signed in to through the browser, a device code or client credentials. docs/oidc.md. */
-    struct OpenIdConnect
-    {
-        QUrl issuer; ///< discovery at issuer + "/.well-known/openid-configuration"
-        QString clientId;
-        QStringList scopes; ///< default: openid
-        ClientAuth clientAuth = ClientAuth::None;
-        QUrl redirectUri; ///< default http://127.0.0.1/callback (any free port)
-        QString prompt; ///< e.g. "consent"; empty: not sent
-        QStringList resources; ///< RFC 8707 resource indicators
-        QMap<QString, QString> authorizationParams; ///< extra authorization-request parameters
-        QMap<QString, QString> tokenParams; ///< extra token-request parameters
-        /*! Endpoints given by the profile, by name: authorization, token, deviceAuthorization,
-            userinfo, revocation, endSession. Each overrides the discovered one. */
-        QMap<QString, QUrl> endpoints;
-        QStringList identityClaims; ///< identity(): the first of these claims present
-        QUrl postLogoutRedirectUri; ///< added to the end-session URL
-    };
-
+    /*! An invalid profile (isValid() is false, errorString() empty). */
     ServerProfile();
+    /*! Copies \a other (cheap: the data is shared until one of them changes). */
     ServerProfile(const ServerProfile &other);
+    /*! Makes this profile a copy of \a other. */
     ServerProfile &operator=(const ServerProfile &other);
     ~ServerProfile();
 
-    /*! Parses a profile; on failure returns an invalid profile and, if \a error is given, a
-        message naming the offending key and what was expected. */
+    /*! Parses the JSON text \a json. On failure returns an invalid profile whose errorString()
+        (and \a error, if given) names the offending key and what was expected. */
     static ServerProfile fromJson(const QByteArray &json, QString *error = nullptr);
+    /*! Parses an already parsed JSON object; as fromJson(). */
     static ServerProfile fromJsonObject(const QJsonObject &object, QString *error = nullptr);
+    /*! Reads and parses the file at \a path (at most 1 MiB); as fromJson(). */
     static ServerProfile fromFile(const QString &path, QString *error = nullptr);
-    /*! A profile compiled into the library: see builtinNames(). */
+    /*! A profile compiled into the library, by \a name: see builtinNames(). An unknown name
+        gives an invalid profile whose error lists the built-in names. */
     static ServerProfile builtin(const QString &name, QString *error = nullptr);
+    /*! The names of the built-in profiles, sorted ("latchkey", "oidc", …). */
     static QStringList builtinNames();
-    /*! A built-in name, else a file path. */
+    /*! The built-in profile \a nameOrPath if there is one by that name, else the file at that
+        path. */
     static ServerProfile load(const QString &nameOrPath, QString *error = nullptr);
     /*! The built-in "oidc" profile for \a issuer and \a clientId; \a scopes replace its
         default (openid profile email offline_access) when given. */
     static ServerProfile openIdConnect(
         const QUrl &issuer, const QString &clientId, const QStringList &scopes = QStringList());
 
+    /*! Whether the profile was read without error. An invalid profile makes every sign-in of
+        an AuthClient fail. */
+    bool isValid() const;
+    /*! Why the parse that made this profile failed (the same message as the \a error argument
+        of fromJson() and the others); empty for a valid profile. */
+    QString errorString() const;
+    /*! The profile's "name" key. */
+    QString name() const;
+
     /*! Whether the profile has an "oidc" key: sign in through the browser, a device code or
         client credentials (AuthClient::signInWithBrowser() and the others). */
     bool isOpenIdConnect() const;
-    OpenIdConnect openIdConnect() const;
+    /*! Whether the profile has a "login" endpoint: AuthClient::signIn() with an identity and a
+        password (an OpenID Connect profile usually has none). */
+    bool hasPasswordSignIn() const;
 
-    bool isValid() const;
-    QString name() const;
+    /*! The human-readable message of a server's error answer \a body (JSON), read at the
+        profile's "errors.message" pointers (the first non-empty string); empty if the body
+        holds none. For an application's own API calls to the same server, which answer errors
+        the way its auth endpoints do. */
+    QString errorMessage(const QByteArray &body) const;
 
-    Endpoint login() const;
-    Endpoint refresh() const;
-    Endpoint logout() const;
-    Endpoint registration() const; ///< the "register" key
-    Endpoint changePassword() const; ///< fields: current, new
-    /*! When a refresh answer ends the session (any rule matches); any other failed refresh keeps
-        it. Default: 401, or 400/403 with "error": "invalid_grant" (RFC 6749 §5.2). */
-    QList<RejectionRule> refreshRejectedWhen() const;
-
-    QString accessTokenPointer() const;
-    TokenLocation refreshTokenLocation() const;
-    QString expiresInPointer() const; ///< empty: the JWT `exp` claim, else 401s only
-    QString idTokenPointer() const; ///< where an OpenID Connect ID token arrives; empty: none
-    QString userPointer() const; ///< empty: the user is read from the JWT claims
-    QString mePath() const;
-    /*! Where the user object is in the answer of mePath(): "me": {"path": …, "user": …};
-        default: the tokens' user pointer if that resolves, else the whole answer. */
-    QString meUserPointer() const;
-    /*! Pointers into the user object (then the JWT claims) for roles and permissions. */
-    QStringList rolesPointers() const;
-    QString permissionsPointer() const;
-    /*! The header that carries an API key (setApiKey()): "apiKey": {"header": …}. */
-    QByteArray apiKeyHeader() const;
-    /*! How the access token is sent: "authorization": {"header": "Authorization",
-        "scheme": "Bearer"} by default; some servers want "JWT" or "Token". */
-    QByteArray authorizationHeader() const;
-    QByteArray authorizationScheme() const;
-
-    QStringList errorMessagePointers() const;
-    QString requirementsPointer() const;
-    QString lockedUntilPointer() const;
-    QString retryAfterPointer() const;
-
+    /*! The JSON object the profile was read from. */
     QJsonObject toJson() const;
 
 private:

@@ -284,7 +284,7 @@ private Q_SLOTS:
     void passwordPolicy()
     {
         QVERIFY(start());
-        if (ServerProfile::builtin(m_profile).registration().path.isEmpty())
+        if (!ServerProfile::builtin(m_profile).toJson().contains(QLatin1String("register")))
             QSKIP("RFC 6749 defines no registration endpoint");
         auto c = client();
         const AuthError error = await(
@@ -300,7 +300,7 @@ private Q_SLOTS:
     void changePassword()
     {
         QVERIFY(start());
-        if (ServerProfile::builtin(m_profile).changePassword().path.isEmpty())
+        if (!ServerProfile::builtin(m_profile).toJson().contains(QLatin1String("changePassword")))
             QSKIP("RFC 6749 defines no password change");
         auto c = client();
         QVERIFY(!await(c->signIn(guest, guestPassword)).isError());
@@ -322,7 +322,7 @@ private Q_SLOTS:
     void fetchProfile()
     {
         QVERIFY(start());
-        if (ServerProfile::builtin(m_profile).mePath().isEmpty())
+        if (!ServerProfile::builtin(m_profile).toJson().contains(QLatin1String("me")))
             QSKIP("RFC 6749 defines no user endpoint");
         auto c = client();
         QVERIFY(!await(c->signIn(guest, guestPassword)).isError());

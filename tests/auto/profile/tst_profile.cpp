@@ -1,6 +1,9 @@
 #include <latchkey/autherror.h>
 #include <latchkey/serverprofile.h>
 
+// The parser's result, read the way the SDK reads it (inline, from the private header).
+#include "serverprofile_p.h"
+
 #include <QDir>
 #include <QJsonDocument>
 #include <QRegularExpression>
@@ -18,12 +21,16 @@ private Q_SLOTS:
         const ServerProfile p = ServerProfile::builtin(QStringLiteral("latchkey"), &error);
         QVERIFY2(p.isValid(), qPrintable(error));
         QCOMPARE(p.name(), QStringLiteral("latchkey"));
-        QCOMPARE(p.login().path, QStringLiteral("/api/auth/login"));
-        QCOMPARE(p.login().fields.value(QStringLiteral("identity")), QStringLiteral("email"));
-        QCOMPARE(p.refresh().send.in, ServerProfile::Carrier::Body);
-        QCOMPARE(p.refresh().send.name, QStringLiteral("refresh_token"));
-        QCOMPARE(p.refreshTokenLocation().pointer, QStringLiteral("/refresh_token"));
-        QVERIFY(p.logout().bearer);
+        QVERIFY(p.errorString().isEmpty());
+        QVERIFY(p.hasPasswordSignIn());
+        QVERIFY(!p.isOpenIdConnect());
+        const ServerProfileData &wire = ServerProfilePrivate::of(p);
+        QCOMPARE(wire.login.path, QStringLiteral("/api/auth/login"));
+        QCOMPARE(wire.login.fields.value(QStringLiteral("identity")), QStringLiteral("email"));
+        QCOMPARE(wire.refresh.send.in, Profile::Carrier::Body);
+        QCOMPARE(wire.refresh.send.name, QStringLiteral("refresh_token"));
+        QCOMPARE(wire.refreshTokenLocation.pointer, QStringLiteral("/refresh_token"));
+        QVERIFY(wire.logout.bearer);
         QVERIFY(ServerProfile::builtinNames().contains(QStringLiteral("latchkey")));
     }
 
@@ -86,25 +93,23 @@ private Q_SLOTS:
         QTest::newRow("rejectedWhen pointer not a pointer")
             << rejectedWhen(R"([{"status":400,"pointer":"error","values":["x"]}])")
             << QStringLiteral("\"refresh.rejectedWhen[0].pointer\": expected a JSON Pointer");
-        QTest::newRow("unknown key, a typo")
-            << QByteArray(R"({"name":"x","logn":{"path":"/l"},"login":{"path":"/l"},)" + refresh
-                   + "," + tokens + "}")
-            << QStringLiteral("\"logn\": unknown (did you mean \"login\"?)");
-        QTest::newRow("unknown nested key")
-            << QByteArray(R"({"name":"x","login":{"path":"/l"},)" + refresh
-                   + R"(,"tokens":{"acess":"/a","access":"/a","refresh":{"in":"body","pointer":"/r"}}})")
-            << QStringLiteral("\"tokens.acess\": unknown (did you mean \"tokens.access\"?)");
-        QTest::newRow("unknown key, nothing close")
-            << QByteArray(R"({"name":"x","login":{"path":"/l","zzzzzzzz":1},)" + refresh + ","
-                   + tokens + "}")
-            << QStringLiteral("\"login.zzzzzzzz\": unknown (known here: path, encoding");
+        QTest::newRow("unknown key, a typo") << QByteArray(
+            R"({"name":"x","logn":{"path":"/l"},"login":{"path":"/l"},)" + refresh + "," + tokens
+            + "}") << QStringLiteral("\"logn\": unknown (did you mean \"login\"?)");
+        QTest::newRow("unknown nested key") << QByteArray(R"({"name":"x","login":{"path":"/l"},)"
+            + refresh
+            + R"(,"tokens":{"acess":"/a","access":"/a","refresh":{"in":"body","pointer":"/r"}}})")
+                                            << QStringLiteral("\"tokens.acess\": unknown (did you "
+                                                              "mean \"tokens.access\"?)");
+        QTest::newRow("unknown key, nothing close") << QByteArray(
+            R"({"name":"x","login":{"path":"/l","zzzzzzzz":1},)" + refresh + "," + tokens
+            + "}") << QStringLiteral("\"login.zzzzzzzz\": unknown (known here: path, encoding");
         QTest::newRow("unknown oidc key")
             << QByteArray(R"({"name":"x","oidc":{"clientID":"a"}})")
             << QStringLiteral("\"oidc.clientID\": unknown (did you mean \"oidc.clientId\"?)");
-        QTest::newRow("newer format version")
-            << QByteArray(R"({"name":"x","version":2,"login":{"path":"/l"},)" + refresh + ","
-                   + tokens + "}")
-            << QStringLiteral("\"version\": expected 1");
+        QTest::newRow("newer format version") << QByteArray(
+            R"({"name":"x","version":2,"login":{"path":"/l"},)" + refresh + "," + tokens + "}")
+                                              << QStringLiteral("\"version\": expected 1");
         QTest::newRow("rejectedWhen unknown key")
             << rejectedWhen(R"([{"status":400,"pointer":"/error","value":"invalid_grant"}])")
             << QStringLiteral("\"refresh.rejectedWhen[0].value\": expected \"status\", \"pointer\" "
@@ -119,6 +124,66 @@ private Q_SLOTS:
         const ServerProfile p = ServerProfile::fromJson(json, &error);
         QVERIFY(!p.isValid());
         QVERIFY2(error.contains(expected), qPrintable(error));
+        QCOMPARE(p.errorString(), error);
+    }
+
+    // The profile keeps why its parse failed, also when nobody passed an error argument, and
+    // a copy keeps it too; a valid profile has none.
+    void invalidProfileSaysWhy()
+    {
+        const ServerProfile broken = ServerProfile::fromJson(R"({"name":"x","logn":{}})");
+        QVERIFY(!broken.isValid());
+        QVERIFY2(broken.errorString().contains(QStringLiteral("\"logn\": unknown")),
+            qPrintable(broken.errorString()));
+        const ServerProfile copy = broken;
+        QCOMPARE(copy.errorString(), broken.errorString());
+        QVERIFY(ServerProfile::fromJson("[1]").errorString().contains(
+            QStringLiteral("expected a JSON object")));
+        QVERIFY(ServerProfile::fromFile(QStringLiteral("/no/such/profile.json"))
+                    .errorString()
+                    .contains(QStringLiteral("cannot read profile")));
+        QVERIFY(ServerProfile::builtin(QStringLiteral("nope"))
+                    .errorString()
+                    .contains(QStringLiteral("latchkey")));
+        QVERIFY(ServerProfile::builtin(QStringLiteral("latchkey")).errorString().isEmpty());
+        QVERIFY(ServerProfile().errorString().isEmpty());
+    }
+
+    // Which sign-ins a profile offers, as an app decides what to show: a password form for a
+    // "login" endpoint, the browser and device flows for an "oidc" key.
+    void profileSaysWhichSignInsItOffers()
+    {
+        const ServerProfile password = ServerProfile::builtin(QStringLiteral("latchkey"));
+        QVERIFY(password.hasPasswordSignIn());
+        QVERIFY(!password.isOpenIdConnect());
+        const ServerProfile oidc = ServerProfile::openIdConnect(
+            QUrl(QStringLiteral("https://sso.example.com")), QStringLiteral("app"));
+        QVERIFY2(oidc.isValid(), qPrintable(oidc.errorString()));
+        QVERIFY(oidc.isOpenIdConnect());
+        QVERIFY(!oidc.hasPasswordSignIn());
+        QVERIFY(!ServerProfile().hasPasswordSignIn());
+    }
+
+    // An application's own API answers errors the way the server's auth endpoints do: the
+    // message is read where the profile's errors.message says, else at the default pointers.
+    void errorMessageReadWhereTheProfileSays()
+    {
+        const ServerProfile builtin = ServerProfile::builtin(QStringLiteral("latchkey"));
+        QCOMPARE(builtin.errorMessage(R"({"error":"e","message":"m"})"), QStringLiteral("m"));
+        QCOMPARE(builtin.errorMessage(R"({"error":"e","detail":"d"})"), QStringLiteral("d"));
+        QCOMPARE(builtin.errorMessage(R"({"error":"e"})"), QStringLiteral("e"));
+        QVERIFY(builtin.errorMessage("<html>Bad Gateway</html>").isEmpty());
+        QString error;
+        const ServerProfile own = ServerProfile::fromJson(
+            R"({"name":"own","login":{"path":"/l"},"tokens":{"access":"/a"},
+                "errors":{"message":["/errors/0/title","/reason"]}})",
+            &error);
+        QVERIFY2(own.isValid(), qPrintable(error));
+        QCOMPARE(own.errorMessage(R"({"errors":[{"title":"Room taken"}],"message":"m"})"),
+            QStringLiteral("Room taken"));
+        QCOMPARE(
+            own.errorMessage(R"({"reason":"Closed","message":"m"})"), QStringLiteral("Closed"));
+        QVERIFY(own.errorMessage(R"({"message":"m"})").isEmpty());
     }
 
     void unknownBuiltinListsTheBuiltins()
@@ -137,12 +202,13 @@ private Q_SLOTS:
             R"({"name":"min","login":{"path":"/login"},"refresh":{"path":"/refresh","encoding":"form","send":{"in":"cookie","name":"rt"}},"tokens":{"access":"/data/token","refresh":{"in":"cookie","name":"rt"}}})",
             &error);
         QVERIFY2(p.isValid(), qPrintable(error));
-        QCOMPARE(p.login().encoding, ServerProfile::Encoding::Json);
-        QCOMPARE(p.refresh().encoding, ServerProfile::Encoding::Form);
-        QCOMPARE(p.login().fields.value(QStringLiteral("password")), QStringLiteral("password"));
-        QVERIFY(p.logout().path.isEmpty());
-        QVERIFY(p.errorMessagePointers().contains(QStringLiteral("/message")));
-        QCOMPARE(p.requirementsPointer(), QStringLiteral("/requirements"));
+        const ServerProfileData &wire = ServerProfilePrivate::of(p);
+        QCOMPARE(wire.login.encoding, Profile::Encoding::Json);
+        QCOMPARE(wire.refresh.encoding, Profile::Encoding::Form);
+        QCOMPARE(wire.login.fields.value(QStringLiteral("password")), QStringLiteral("password"));
+        QVERIFY(wire.logout.path.isEmpty());
+        QVERIFY(wire.errorMessagePointers.contains(QStringLiteral("/message")));
+        QCOMPARE(wire.requirementsPointer, QStringLiteral("/requirements"));
     }
 
     // refresh.rejectedWhen: by default 401, or 400/403 with "error": "invalid_grant"; a
@@ -152,7 +218,8 @@ private Q_SLOTS:
         QString error;
         const ServerProfile builtin = ServerProfile::builtin(QStringLiteral("oauth2"), &error);
         QVERIFY2(builtin.isValid(), qPrintable(error));
-        const QList<ServerProfile::RejectionRule> defaults = builtin.refreshRejectedWhen();
+        const QList<Profile::RejectionRule> defaults
+            = ServerProfilePrivate::of(builtin).refreshRejectedWhen;
         QCOMPARE(defaults.size(), 2);
         QCOMPARE(defaults.at(0).statuses, QList<int>({ 401 }));
         QVERIFY(defaults.at(0).pointer.isEmpty());
@@ -170,7 +237,8 @@ private Q_SLOTS:
                 "tokens":{"access":"/a","refresh":{"in":"body","pointer":"/r"}}})",
             &error);
         QVERIFY2(own.isValid(), qPrintable(error));
-        const QList<ServerProfile::RejectionRule> rules = own.refreshRejectedWhen();
+        const QList<Profile::RejectionRule> rules
+            = ServerProfilePrivate::of(own).refreshRejectedWhen;
         QCOMPARE(rules.size(), 2);
         QCOMPARE(rules.at(0).statuses, QList<int>({ 400, 422 }));
         QCOMPARE(rules.at(0).pointer, QStringLiteral("/error/message"));
