@@ -30,6 +30,7 @@ public:
     QStringList messagePointers;
     QString requirementsPointer;
     QString lockedUntilPointer;
+    QString attemptsLeftPointer;
     QString retryAfterPointer;
     QList<ServerProfile::RejectionRule> refreshRejectedWhen;
 };

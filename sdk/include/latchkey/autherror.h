@@ -36,11 +36,12 @@ class LATCHKEY_EXPORT AuthError
     Q_PROPERTY(int httpStatus READ httpStatus CONSTANT)
     Q_PROPERTY(int retryAfter READ retryAfter CONSTANT)
     Q_PROPERTY(QDateTime lockedUntil READ lockedUntil CONSTANT)
+    Q_PROPERTY(int attemptsLeft READ attemptsLeft CONSTANT)
     Q_PROPERTY(QStringList requirements READ requirements CONSTANT)
 public:
     enum class Kind {
         NoError,
-        InvalidCredentials, ///< wrong identity or password
+        InvalidCredentials, ///< wrong identity or password; see attemptsLeft()
         AccountLocked, ///< too many failed sign-ins; see lockedUntil()
         RateLimited, ///< too many requests; see retryAfter()
         PasswordPolicy, ///< the new password breaks the server's rules; see requirements()
@@ -65,7 +66,7 @@ public:
     AuthError(const AuthError &other);
     AuthError &operator=(const AuthError &other);
     /*! Equal when every detail is: kind, message, HTTP status, retry-after, locked-until,
-        requirements and network error. */
+        attempts left, requirements and network error. */
     bool operator==(const AuthError &other) const;
     bool operator!=(const AuthError &other) const { return !(*this == other); }
     ~AuthError();
@@ -77,11 +78,15 @@ public:
     /*! Seconds to wait before trying again (RateLimited), -1 when the server did not say. */
     int retryAfter() const;
     QDateTime lockedUntil() const;
+    /*! InvalidCredentials: the failed sign-ins the server still allows before it locks the
+        account (0: this one locked it), -1 when the server did not say. */
+    int attemptsLeft() const;
     QStringList requirements() const;
     QNetworkReply::NetworkError networkError() const;
 
     AuthError &setRetryAfter(int seconds);
     AuthError &setLockedUntil(const QDateTime &until);
+    AuthError &setAttemptsLeft(int attempts);
     AuthError &setRequirements(const QStringList &requirements);
     AuthError &setNetworkError(QNetworkReply::NetworkError code);
 

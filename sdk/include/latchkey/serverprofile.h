@@ -153,6 +153,7 @@ public:
     QStringList errorMessagePointers() const;
     QString requirementsPointer() const;
     QString lockedUntilPointer() const;
+    QString attemptsLeftPointer() const;
     QString retryAfterPointer() const;
 
     QJsonObject toJson() const;
