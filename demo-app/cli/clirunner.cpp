@@ -338,7 +338,9 @@ void CliRunner::status()
         const AuthError error = reply->error();
         if (exitCodeFor(error) == ExitNotSignedIn)
             printOut(QStringLiteral("state:    SignedOut\n"));
-        if (error.isError() && (exitCodeFor(error) == ExitNotSignedIn || !m_client->isSignedIn())) {
+        if (error.isError()
+            && (exitCodeFor(error) == ExitNotSignedIn
+                || m_client->state() != AuthClient::State::SignedIn)) {
             fail(error);
             return;
         }
