@@ -5,7 +5,7 @@
 //   AuthClient   the enums State and RefreshReason (AuthClient.SignedIn, AuthClient.Unauthorized);
 //                not creatable: use Session, which owns one (Session.client).
 //   authError    the value type of Session.lastError and of the error signals: kind, message,
-//                httpStatus, retryAfter, lockedUntil, requirements.
+//                httpStatus, retryAfter, lockedUntil, attemptsLeft, requirements.
 //   AuthError    the enum AuthError.Kind for comparisons (AuthError.AccountLocked).
 //   deviceAuthorization  the value type of Session.deviceCode: userCode, verificationUri,
 //                verificationUriComplete, expiresAt, interval, isValid.

@@ -311,11 +311,7 @@ bool QmlSession::hasPermission(const QString &permission) const
 
 void QmlSession::setLastError(const AuthError &error)
 {
-    if (error.kind() == m_lastError.kind() && error.message() == m_lastError.message()
-        && error.httpStatus() == m_lastError.httpStatus()
-        && error.retryAfter() == m_lastError.retryAfter()
-        && error.lockedUntil() == m_lastError.lockedUntil()
-        && error.requirements() == m_lastError.requirements())
+    if (error == m_lastError)
         return;
     m_lastError = error;
     Q_EMIT lastErrorChanged();

@@ -27,6 +27,7 @@
 #ifdef Q_OS_WIN
 #include <io.h>
 #else
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -37,19 +38,40 @@ using Latchkey::AuthReply;
 namespace LatchkeyCli {
 
 namespace {
-bool stdoutIsTerminal()
+bool isTerminal(FILE *stream)
 {
 #ifdef Q_OS_WIN
-    return _isatty(_fileno(stdout)) != 0;
+    return _isatty(_fileno(stream)) != 0;
 #else
-    return isatty(STDOUT_FILENO) != 0;
+    return isatty(fileno(stream)) != 0;
 #endif
 }
+
+// stdout's last byte was not a newline (a body printed as it came).
+bool stdoutLineOpen = false;
 
 void writeTo(FILE *stream, const QByteArray &bytes)
 {
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
     std::fflush(stream);
+    if (stream == stdout && !bytes.isEmpty())
+        stdoutLineOpen = !bytes.endsWith('\n');
+}
+
+// stdout and stderr end up in the same place: one terminal, or one file or pipe (2>&1).
+bool stdoutSharedWithStderr()
+{
+    if (isTerminal(stdout) && isTerminal(stderr))
+        return true;
+#ifdef Q_OS_WIN
+    return false; // no inode to compare: a body read with 2>&1 may meet the error line
+#else
+    struct stat out
+    {
+    }, err {};
+    return fstat(STDOUT_FILENO, &out) == 0 && fstat(STDERR_FILENO, &err) == 0
+        && out.st_dev == err.st_dev && out.st_ino == err.st_ino;
+#endif
 }
 } // namespace
 
@@ -62,12 +84,17 @@ void printOutBytes(const QByteArray &bytes)
 {
     writeTo(stdout, bytes);
     // A body without a final newline would run into the shell prompt; pipes get it untouched.
-    if (!bytes.isEmpty() && !bytes.endsWith('\n') && stdoutIsTerminal())
+    if (stdoutLineOpen && isTerminal(stdout))
         writeTo(stdout, QByteArrayLiteral("\n"));
 }
 
 void printError(const QString &message)
 {
+    // Nor does the error line run into such a body where both are read together (2>&1); a body
+    // read on its own (stdout to a file or pipe of its own) stays byte for byte as it came.
+    if (stdoutLineOpen && stdoutSharedWithStderr()) {
+        writeTo(stdout, QByteArrayLiteral("\n"));
+    }
     writeTo(stderr, QByteArrayLiteral("latchkey-cli: ") + message.toUtf8() + '\n');
 }
 
@@ -328,7 +355,27 @@ void CliRunner::status()
         const AuthError error = reply->error();
         if (exitCodeFor(error) == ExitNotSignedIn)
             printOut(QStringLiteral("state:    SignedOut\n"));
+        if (error.isError()
+            && (exitCodeFor(error) == ExitNotSignedIn
+                || m_client->state() != AuthClient::State::SignedIn)) {
+            fail(error);
+            return;
+        }
         if (error.isError()) {
+            // The server could not confirm the stored session: it is kept, so say whose it is.
+            const QStringList roles = m_client->roles();
+            printOut(
+                QStringLiteral("state:    %1 (not confirmed: the server could not be "
+                               "reached)\n"
+                               "identity: %2\n"
+                               "roles:    %3\n"
+                               "server:   %4 (profile %5)\n")
+                    .arg(QString::fromLatin1(QMetaEnum::fromType<AuthClient::State>().valueToKey(
+                             int(m_client->state()))),
+                        m_client->identity(),
+                        roles.isEmpty() ? QStringLiteral("(none)")
+                                        : roles.join(QStringLiteral(", ")),
+                        m_client->baseUrl().toString(), m_client->profile().name()));
             fail(error);
             return;
         }
@@ -498,13 +545,31 @@ void CliRunner::fail(const AuthError &error)
     finish(exitCodeFor(error));
 }
 
+QString CliRunner::describe(const AuthError &error)
+{
+    // The server's message names the lockout's end, and so do lockedUntil() and Retry-After:
+    // say it once, as the local time and how long that is from now.
+    if (error.kind() == AuthError::Kind::AccountLocked && error.lockedUntil().isValid()) {
+        const QDateTime until = error.lockedUntil().toLocalTime();
+        const qint64 seconds = std::max<qint64>(0, QDateTime::currentDateTime().secsTo(until));
+        const QString in = seconds >= 120 ? QStringLiteral("%1 min").arg((seconds + 59) / 60)
+                                          : QStringLiteral("%1 s").arg(seconds);
+        return QStringLiteral("%1: the account is locked after too many failed sign-ins; try "
+                              "again at %2 (in %3)%4")
+            .arg(AuthError::kindName(error.kind()), until.toString(QStringLiteral("HH:mm:ss")), in,
+                error.httpStatus() > 0 ? QStringLiteral(" (HTTP %1)").arg(error.httpStatus())
+                                       : QString());
+    }
+    return error.toString();
+}
+
 void CliRunner::reportError(const AuthError &error)
 {
     // flush() repeats a keychain error the command has already reported.
     if (error.toString() == m_lastReported)
         return;
     m_lastReported = error.toString();
-    printError(error.toString());
+    printError(describe(error));
     if (error.kind() == AuthError::Kind::KeychainUnavailable
         && m_options.store == CliOptions::Store::Keychain) {
         printError(QStringLiteral("The keychain is missing or locked: unlock it (or start its "

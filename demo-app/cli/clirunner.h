@@ -43,6 +43,8 @@ public:
     /*! The exit code for an SDK error: 2 for the session's kinds (a refused or expired
         sign-in included), 3 for the rest, 0 for none. */
     static int exitCodeFor(const Latchkey::AuthError &error);
+    /*! The line printed for \a error: its toString(), but a lockout's end said once. */
+    static QString describe(const Latchkey::AuthError &error);
 
     /*! Opens \a url with $BROWSER (a command, split like a shell would, the URL added as its
         last argument), else with xdg-open when it is on the PATH; its stdout goes to

@@ -12,6 +12,7 @@ public:
     int httpStatus = 0;
     int retryAfter = -1;
     QDateTime lockedUntil;
+    int attemptsLeft = -1;
     QStringList requirements;
     QNetworkReply::NetworkError networkError = QNetworkReply::NoError;
 };
@@ -36,7 +37,8 @@ bool AuthError::operator==(const AuthError &other) const
     return d == other.d
         || (d->kind == other.d->kind && d->message == other.d->message
             && d->httpStatus == other.d->httpStatus && d->retryAfter == other.d->retryAfter
-            && d->lockedUntil == other.d->lockedUntil && d->requirements == other.d->requirements
+            && d->lockedUntil == other.d->lockedUntil && d->attemptsLeft == other.d->attemptsLeft
+            && d->requirements == other.d->requirements
             && d->networkError == other.d->networkError);
 }
 AuthError::~AuthError() = default;
@@ -57,6 +59,10 @@ int AuthError::retryAfter() const
 {
     return d->retryAfter;
 }
+int AuthError::attemptsLeft() const
+{
+    return d->attemptsLeft;
+}
 QDateTime AuthError::lockedUntil() const
 {
     return d->lockedUntil;
@@ -73,6 +79,12 @@ QNetworkReply::NetworkError AuthError::networkError() const
 AuthError &AuthError::setRetryAfter(int seconds)
 {
     d->retryAfter = seconds;
+    return *this;
+}
+
+AuthError &AuthError::setAttemptsLeft(int attempts)
+{
+    d->attemptsLeft = attempts < 0 ? -1 : attempts;
     return *this;
 }
 
@@ -110,6 +122,12 @@ QString AuthError::toString() const
         text += QStringLiteral(", retry after %1 s").arg(d->retryAfter);
     if (d->lockedUntil.isValid())
         text += QStringLiteral(", locked until %1").arg(d->lockedUntil.toString(Qt::ISODate));
+    if (d->attemptsLeft == 0)
+        text += QStringLiteral(", no sign-in attempt left: the account is locked now");
+    else if (d->attemptsLeft == 1)
+        text += QStringLiteral(", 1 sign-in attempt left before a lockout");
+    else if (d->attemptsLeft > 1)
+        text += QStringLiteral(", %1 sign-in attempts left before a lockout").arg(d->attemptsLeft);
     if (!d->requirements.isEmpty())
         text += QStringLiteral(": ") + d->requirements.join(QStringLiteral("; "));
     return text;

@@ -502,7 +502,7 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
     const QString e = QStringLiteral("errors.");
     r.known(errors, e,
         { QStringLiteral("message"), QStringLiteral("requirements"), QStringLiteral("lockedUntil"),
-            QStringLiteral("retryAfter") });
+            QStringLiteral("attemptsLeft"), QStringLiteral("retryAfter") });
     const QJsonValue messages = errors.value(QLatin1String("message"));
     if (messages.isString()) {
         p->errorMessagePointers << messages.toString();
@@ -527,6 +527,8 @@ ServerProfile ServerProfile::fromJsonObject(const QJsonObject &root, QString *er
         errors, e, QStringLiteral("requirements"), false, QStringLiteral("/requirements"));
     p->lockedUntilPointer = r.pointer(
         errors, e, QStringLiteral("lockedUntil"), false, QStringLiteral("/locked_until"));
+    p->attemptsLeftPointer = r.pointer(
+        errors, e, QStringLiteral("attemptsLeft"), false, QStringLiteral("/attempts_left"));
     p->retryAfterPointer
         = r.pointer(errors, e, QStringLiteral("retryAfter"), false, QStringLiteral("/retry_after"));
     const QJsonValue me = root.value(QLatin1String("me"));

@@ -115,6 +115,7 @@ public:
     QStringList errorMessagePointers;
     QString requirementsPointer;
     QString lockedUntilPointer;
+    QString attemptsLeftPointer;
     QString retryAfterPointer;
     // When a refresh answer ends the session (any rule matches); any other failed refresh keeps
     // it. Default: 401, or 400/403 with "error": "invalid_grant" (RFC 6749 §5.2).

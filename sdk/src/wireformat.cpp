@@ -472,8 +472,12 @@ AuthError errorFor(const ServerProfile &profile, const HttpResult &result, Excha
         return AuthError(AuthError::Kind::AlreadyExists, message, status);
     switch (exchange) {
     case Exchange::Login:
-        if (status == 400 || status == 401 || status == 403)
-            return AuthError(AuthError::Kind::InvalidCredentials, message, status);
+        if (status == 400 || status == 401 || status == 403) {
+            const QJsonValue left
+                = JsonPointer::resolve(root, ServerProfilePrivate::of(profile).attemptsLeftPointer);
+            return AuthError(AuthError::Kind::InvalidCredentials, message, status)
+                .setAttemptsLeft(left.isDouble() ? left.toInt(-1) : -1);
+        }
         break;
     case Exchange::Refresh:
         // A 4xx that does not say the grant is dead — an HTML 403 from a proxy or a WAF, a JSON

@@ -103,6 +103,13 @@ LoginResult AuthService::login(
     }
     const auto user = m_db.userByEmail(email.trimmed());
     if (!user) {
+        if (m_options.lockoutThreshold > 0) {
+            failUnknownEmail(email, now, result);
+            if (result.status == LoginResult::Status::Locked) {
+                m_metrics.count(Metrics::Login::Locked);
+                return result;
+            }
+        }
         // Same work as a real check, so the answer time does not reveal unknown emails.
         PasswordHasher::derive(password, m_dummySalt, m_options.pbkdf2Iterations);
         m_metrics.count(Metrics::Login::Invalid);
@@ -130,6 +137,7 @@ LoginResult AuthService::login(
                     << "user" << user->id << "locked after" << failures << "failed logins";
             }
             m_db.setLoginFailures(user->id, lockedUntil ? 0 : failures, lockedUntil);
+            result.attemptsLeft = std::max(0, m_options.lockoutThreshold - failures);
         }
         m_metrics.count(Metrics::Login::Invalid);
         return result;
@@ -279,6 +287,34 @@ BearerResult AuthService::authenticate(const QByteArray &accessToken) const
     result.user = *user;
     result.claims = verified.claims;
     return result;
+}
+
+void AuthService::failUnknownEmail(const QString &email, qint64 now, LoginResult &result)
+{
+    const qint64 windowStart = now - m_options.lockoutWindowSeconds * 1000;
+    if (m_unknownEmailFailures.size() >= 10000) { // bounded: forget what no longer counts
+        m_unknownEmailFailures.removeIf([now, windowStart](const auto &entry) {
+            return entry.value().lockedUntilMs <= now
+                && (entry.value().times.isEmpty() || entry.value().times.last() < windowStart);
+        });
+        if (m_unknownEmailFailures.size() >= 10000)
+            m_unknownEmailFailures.clear();
+    }
+    UnknownEmailFailures &entry = m_unknownEmailFailures[email.trimmed().toLower()];
+    if (entry.lockedUntilMs > now) {
+        result.status = LoginResult::Status::Locked;
+        result.lockedUntil = QDateTime::fromMSecsSinceEpoch(entry.lockedUntilMs, Qt::UTC);
+        result.lockedForSeconds = std::max<qint64>(1, (entry.lockedUntilMs - now + 999) / 1000);
+        return;
+    }
+    entry.times.removeIf([windowStart](qint64 t) { return t < windowStart; });
+    entry.times << now;
+    const int failures = int(entry.times.size());
+    result.attemptsLeft = std::max(0, m_options.lockoutThreshold - failures);
+    if (failures >= m_options.lockoutThreshold) {
+        entry.times.clear();
+        entry.lockedUntilMs = now + m_options.lockoutSeconds * 1000;
+    }
 }
 
 TokenGrant AuthService::makeGrant(const UserRecord &user, const RefreshTokenStore::Issued &refresh)

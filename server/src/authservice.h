@@ -6,6 +6,7 @@
 #include "refreshtokenstore.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QJsonObject>
 #include <QStringList>
 
@@ -50,6 +51,9 @@ struct LoginResult
     TokenGrant grant;
     QDateTime lockedUntil; // Locked
     qint64 lockedForSeconds = 0; // Locked: at least 1
+    // InvalidCredentials with a lockout threshold: failures left before a lockout (0: this
+    // failure locked the account). -1: no lockout.
+    int attemptsLeft = -1;
     RateLimiter::Decision rate; // every outcome: the client address's sign-in budget
 };
 
@@ -141,6 +145,9 @@ public:
 
 private:
     TokenGrant makeGrant(const UserRecord &user, const RefreshTokenStore::Issued &refresh);
+    // A failed sign-in for an email without an account: counted and locked like an account's
+    // (in memory), so neither the attempts left nor a lockout tell which emails exist.
+    void failUnknownEmail(const QString &email, qint64 now, LoginResult &result);
     QString issueAccessToken(const UserRecord &user);
 
     Database &m_db;
@@ -151,6 +158,12 @@ private:
     RefreshTokenStore m_refreshTokens;
     QByteArray m_dummySalt;
     RateLimiter m_loginLimiter;
+    struct UnknownEmailFailures
+    {
+        QList<qint64> times; // within the lockout window
+        qint64 lockedUntilMs = 0;
+    };
+    QHash<QString, UnknownEmailFailures> m_unknownEmailFailures; // by lower-cased email
     ClaimsProvider m_claims;
     Clock m_clock;
 };

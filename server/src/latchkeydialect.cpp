@@ -3,6 +3,7 @@
 #include "avatar.h"
 #include "httputil.h"
 #include "metrics.h"
+#include "passwordpolicy.h"
 
 #include <QJsonArray>
 
@@ -49,6 +50,7 @@ LatchkeyDialect::LatchkeyDialect(AuthService &auth, Metrics &metrics, Flavor fla
         publicRoute(Method::Post, QStringLiteral("/api/auth/login"), &D::login);
         publicRoute(Method::Post, QStringLiteral("/api/auth/refresh"), &D::refresh);
         publicRoute(Method::Post, QStringLiteral("/api/auth/logout"), &D::logout);
+        publicRoute(Method::Get, QStringLiteral("/api/auth/password-policy"), &D::passwordPolicy);
     }
     userRoute(Method::Get, QStringLiteral("/api/user/profile"), &D::getProfile);
     userRoute(Method::Put, QStringLiteral("/api/user/profile"), &D::putProfile);
@@ -147,6 +149,13 @@ QHttpServerResponse LatchkeyDialect::registerUser(const QHttpServerRequest &requ
     return HttpUtil::message(Status::InternalServerError, QStringLiteral("Registration failed."));
 }
 
+QHttpServerResponse LatchkeyDialect::passwordPolicy(const QHttpServerRequest &)
+{
+    // The rules a new password must meet, before anyone breaks them (a registration form).
+    return HttpUtil::json({ { QStringLiteral("requirements"),
+        QJsonArray::fromStringList(PasswordPolicy::allRequirements()) } });
+}
+
 QHttpServerResponse LatchkeyDialect::login(const QHttpServerRequest &request)
 {
     const auto body = HttpUtil::jsonObject(request.body());
@@ -183,6 +192,12 @@ QHttpServerResponse LatchkeyDialect::login(const QHttpServerRequest &request)
     }
     case LoginResult::Status::InvalidCredentials:
         break;
+    }
+    if (result.attemptsLeft >= 0) {
+        return HttpUtil::json(
+            { { QStringLiteral("message"), QStringLiteral("Invalid Credentials") },
+                { QStringLiteral("attempts_left"), result.attemptsLeft } },
+            Status::Unauthorized);
     }
     return HttpUtil::message(Status::Unauthorized, QStringLiteral("Invalid Credentials"));
 }

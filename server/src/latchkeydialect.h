@@ -27,6 +27,7 @@ public:
 
 private:
     QHttpServerResponse registerUser(const QHttpServerRequest &request);
+    QHttpServerResponse passwordPolicy(const QHttpServerRequest &request);
     QHttpServerResponse login(const QHttpServerRequest &request);
     QHttpServerResponse refresh(const QHttpServerRequest &request);
     QHttpServerResponse logout(const QHttpServerRequest &request);

@@ -2,8 +2,9 @@
 # tst_demo_screenshot.sh LATCHKEY_DEMO LATCHKEY_SERVER
 #
 # `latchkey-demo --screenshot FILE --page NAME` against a real latchkey-server, offscreen: it
-# exits 0 and writes a PNG of the window's size for a signed-out page and a signed-in one. (That
-# the pixels are not blank is checked in tst_demo_screenshots.qml.) Memory store: no keychain.
+# exits 0 and writes a PNG of the window's size for a signed-out page and a signed-in one, also
+# phone-sized (400x800). (That the pixels are not blank and nothing is clipped is checked in
+# tst_demo_screenshots.qml.) Memory store: no keychain.
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -49,6 +50,17 @@ LATCHKEY_PASSWORD='Guest-2026!' "$DEMO" --base-url "$URL" --store memory \
   --sign-in guest@latchkey.test --page bookings --screenshot "$WORK/bookings.png" >/dev/null ||
   fail "--page bookings exited $?"
 [ "$(png_size "$WORK/bookings.png")" = "1120 740" ] || fail "bookings.png is not a 1120x740 PNG"
+
+# A phone held upright: the window takes that size (no minimum width in the way).
+"$DEMO" --base-url "$URL" --store memory --page signin --size 400x800 \
+  --screenshot "$WORK/signin-phone.png" >/dev/null || fail "--page signin --size 400x800 exited $?"
+[ "$(png_size "$WORK/signin-phone.png")" = "400 800" ] ||
+  fail "signin-phone.png is $(png_size "$WORK/signin-phone.png"), not 400x800"
+LATCHKEY_PASSWORD='Guest-2026!' "$DEMO" --base-url "$URL" --store memory \
+  --sign-in guest@latchkey.test --page bookings --size 400x800 \
+  --screenshot "$WORK/bookings-phone.png" >/dev/null || fail "--page bookings --size 400x800 exited $?"
+[ "$(png_size "$WORK/bookings-phone.png")" = "400 800" ] ||
+  fail "bookings-phone.png is $(png_size "$WORK/bookings-phone.png"), not 400x800"
 
 # Usage errors exit 64.
 rc=0

@@ -103,7 +103,7 @@ FocusScope {
                         anchors.fill: parent
                         anchors.leftMargin: 14
                         anchors.rightMargin: 14
-                        Label { text: row.name; font.bold: true; Layout.preferredWidth: 180 }
+                        Label { text: row.name; font.bold: true; elide: Text.ElideRight; Layout.preferredWidth: Math.min(180, row.width * 0.3) }
                         Label { text: row.email; Layout.fillWidth: true; elide: Text.ElideRight }
                         Label { text: row.roles; color: "#5f6368" }
                     }

@@ -45,6 +45,13 @@ FocusScope {
     readonly property bool oidcOnly: session.supportsBrowserSignIn && !session.supportsPasswordSignIn
     property real tokenLifetimeMs: 0 // of the current access token, for the dashboard's gauge
     property int pending: 0 // requests in flight through xhr()
+    /*! The latency the server adds (its /test/latency hook), kept here: the fault panel is
+        created anew with each visit to the dashboard. */
+    property int latencyMs: 0
+    /*! A narrow window (a phone): the event log goes under the page, the header shrinks. */
+    readonly property bool compact: width < 720
+    /*! Ctrl+Q (the platform's Quit): the window quits. */
+    signal quitRequested
     readonly property bool isManager: session.roles.indexOf("manager") >= 0
     readonly property var tabPages: oidcOnly ? ["dashboard"]
                                   : isManager ? ["dashboard", "bookings", "admin"]
@@ -158,7 +165,20 @@ FocusScope {
         startPage = "";
         return target;
     }
+    function setLatency(ms) {
+        const before = latencyMs;
+        latencyMs = ms;
+        hook("/test/latency", { ms: ms }, ok => {
+            if (!ok) {
+                latencyMs = before;
+                return;
+            }
+            log(ms ? qsTr("server: every answer now comes %1 s late").arg(ms / 1000)
+                   : qsTr("server: no added latency"), "server");
+        });
+    }
     function start() {
+        latencyMs = 0;
         xhr("POST", "/test/latency", { ms: 0 }, function (status) {
             hooksAvailable = status === 204;
         }, true);
@@ -227,7 +247,9 @@ FocusScope {
             root.openPage("signin");
         }
         onSignedOut: {
-            root.log(qsTr("signed out: revoked on the server, removed from the keychain"));
+            // Removed here first; whether the server revoked it comes with the reply (a
+            // failure: onFailed, "signOut").
+            root.log(qsTr("signed out: the session is removed from this device"));
             root.welcome = "";
             if (root.notice === "")
                 root.notice = qsTr("You are signed out.");
@@ -269,7 +291,13 @@ FocusScope {
                 root.log(qsTr("sign-in failed: %1").arg(error.message), "warn");
                 root.openPage("signin");
             } else if (operation === "signOut") {
-                root.log(qsTr("sign-out: %1").arg(error.message), "warn");
+                const unconfirmed = error.kind === AuthError.Network || error.kind === AuthError.Server;
+                root.log(unconfirmed
+                         ? qsTr("sign-out not confirmed by the server (%1): removed on this device only; the session stays valid on the server until it expires")
+                               .arg(error.message)
+                         : qsTr("sign-out: %1").arg(error.message), "warn");
+                if (unconfirmed)
+                    root.notice = qsTr("You are signed out on this device. The server could not be reached to end the session there, so it stays valid until it expires.");
             }
         }
         onExpiresAtChanged: {
@@ -280,6 +308,11 @@ FocusScope {
 
     ListModel { id: eventModel }
 
+    Shortcut {
+        sequences: [StandardKey.Quit, "Ctrl+Q"]
+        context: Qt.ApplicationShortcut
+        onActivated: root.quitRequested()
+    }
     Shortcut {
         sequences: ["Ctrl+1"]
         enabled: session.authenticated
@@ -311,10 +344,13 @@ FocusScope {
             background: Rectangle { color: "#1f2a44" }
             RowLayout {
                 anchors.fill: parent
-                anchors.leftMargin: 16
-                anchors.rightMargin: 12
-                spacing: 14
+                anchors.leftMargin: root.compact ? 8 : 16
+                anchors.rightMargin: root.compact ? 8 : 12
+                spacing: root.compact ? 6 : 14
                 Label {
+                    objectName: "appTitle"
+                    // Signed in on a narrow window the tabs need the room.
+                    visible: !(root.compact && session.authenticated)
                     text: qsTr("Latchkey demo")
                     color: "white"
                     font.bold: true
@@ -324,18 +360,45 @@ FocusScope {
                     id: tabs
                     objectName: "tabs"
                     visible: session.authenticated
+                    Layout.alignment: Qt.AlignBottom
+                    spacing: 2
+                    background: null
                     Accessible.name: qsTr("Pages")
                     Repeater {
                         model: root.tabPages
                         TabButton {
+                            id: tabButton
                             required property string modelData
                             required property int index
                             objectName: "tab-" + modelData
-                            width: implicitWidth + 16
+                            width: implicitWidth + (root.compact ? 4 : 16)
+                            implicitHeight: 44
                             text: modelData === "dashboard" ? qsTr("Dashboard")
                                 : modelData === "bookings" ? qsTr("Bookings") : qsTr("Admin")
                             Accessible.name: qsTr("%1 page (Ctrl+%2)").arg(text).arg(index + 1)
                             onClicked: root.openPage(modelData)
+                            // The page shown: a lighter tab, bold white text and a bar under
+                            // it; the others: dimmed text on the header's colour.
+                            contentItem: Label {
+                                text: tabButton.text
+                                horizontalAlignment: Text.AlignHCenter
+                                verticalAlignment: Text.AlignVCenter
+                                color: tabButton.checked ? "white" : "#b8c2d9"
+                                font.bold: tabButton.checked
+                                font.pixelSize: 15
+                            }
+                            background: Rectangle {
+                                color: tabButton.checked ? "#4a6499"
+                                     : tabButton.hovered ? "#2c3b5e" : "transparent"
+                                Rectangle {
+                                    anchors.left: parent.left
+                                    anchors.right: parent.right
+                                    anchors.bottom: parent.bottom
+                                    height: 4
+                                    color: "#8ab4f8"
+                                    visible: tabButton.checked
+                                }
+                            }
                         }
                         // TabBar overwrites a currentIndex binding as buttons come and go.
                         onItemAdded: Qt.callLater(root.syncTabs)
@@ -344,7 +407,7 @@ FocusScope {
                 Item { Layout.fillWidth: true }
                 Image {
                     id: headerAvatar
-                    visible: session.authenticated && !root.oidcOnly
+                    visible: session.authenticated && !root.oidcOnly && !root.compact
                     Layout.preferredWidth: 32
                     Layout.preferredHeight: 32
                     sourceSize: Qt.size(32, 32)
@@ -356,7 +419,7 @@ FocusScope {
                     Accessible.name: qsTr("Your avatar")
                 }
                 Label {
-                    visible: session.authenticated
+                    visible: session.authenticated && !root.compact
                     text: root.displayName
                     color: "white"
                     elide: Text.ElideRight
@@ -381,16 +444,23 @@ FocusScope {
             }
         }
 
-        RowLayout {
+        // Side by side; on a narrow window the event log goes under the page. Placed by hand:
+        // Qt 6.4's layouts did not lay out again a child hidden or moved while the window had
+        // no size yet.
+        Item {
+            id: body
             Layout.fillWidth: true
             Layout.fillHeight: true
-            spacing: 0
+            readonly property real logWidth: root.compact ? width : Math.min(360, width * 0.32)
+            readonly property real logHeight: root.compact ? Math.round(height * 0.28) : height
 
             Loader {
                 id: pageLoader
                 objectName: "pageLoader"
-                Layout.fillWidth: true
-                Layout.fillHeight: true
+                x: 0
+                y: 0
+                width: root.compact ? body.width : body.width - body.logWidth
+                height: root.compact ? body.height - body.logHeight : body.height
                 focus: true
                 sourceComponent: {
                     switch (root.page) {
@@ -406,10 +476,10 @@ FocusScope {
             }
             EventLog {
                 objectName: "eventLog"
-                // Always visible: a RowLayout child hidden while the window had no width yet
-                // was never laid out again once shown (Qt 6.4).
-                Layout.preferredWidth: Math.min(360, root.width * 0.32)
-                Layout.fillHeight: true
+                x: root.compact ? 0 : body.width - body.logWidth
+                y: root.compact ? body.height - body.logHeight : 0
+                width: body.logWidth
+                height: body.logHeight
                 model: eventModel
                 onClearRequested: eventModel.clear()
             }

@@ -17,6 +17,10 @@ FocusScope {
     property string errorText: ""
     property string doneText: ""
     property bool tried: false
+    // Answers can come after the page is gone (another tab opened meanwhile): the callbacks
+    // check this object, which outlives the page, before they touch it.
+    readonly property var lifetime: ({ alive: true })
+    Component.onDestruction: lifetime.alive = false
 
     readonly property var datePattern: /^\d{4}-\d{2}-\d{2}$/
     readonly property bool hotelValid: hotelField.text.trim().length > 0
@@ -27,7 +31,10 @@ FocusScope {
     function reload() {
         loading = true;
         errorText = "";
+        const life = lifetime;
         shell.xhr("GET", "/api/bookings", null, function (status, data) {
+            if (!life.alive)
+                return;
             loading = false;
             if (status === 200 && data && data.bookings) {
                 bookings.clear();
@@ -48,7 +55,10 @@ FocusScope {
         errorText = "";
         const body = { hotel: hotelField.text.trim(), checkIn: checkInField.text,
                        checkOut: checkOutField.text, guests: guestsBox.value };
+        const life = lifetime;
         shell.xhr("POST", "/api/bookings", body, function (status, data) {
+            if (!life.alive)
+                return;
             saving = false;
             if (status === 201 && data && data.booking) {
                 const b = data.booking;
@@ -69,7 +79,7 @@ FocusScope {
 
     ColumnLayout {
         anchors.fill: parent
-        anchors.margins: 24
+        anchors.margins: page.width < 500 ? 12 : 24
         spacing: 12
 
         RowLayout {
@@ -78,6 +88,7 @@ FocusScope {
                 text: qsTr("Your bookings")
                 font.pixelSize: 24
                 Layout.fillWidth: true
+                elide: Text.ElideRight
                 Accessible.role: Accessible.Heading
                 Accessible.name: text
             }
@@ -160,8 +171,10 @@ FocusScope {
                     }
                 }
                 Label {
+                    objectName: "noBookings"
                     anchors.centerIn: parent
-                    visible: list.count === 0 && !page.loading
+                    // Not under a load error: then nothing is known about the bookings.
+                    visible: list.count === 0 && !page.loading && page.errorText === ""
                     text: qsTr("No bookings yet")
                     color: "#80868b"
                 }
@@ -172,50 +185,73 @@ FocusScope {
             title: qsTr("Book a stay")
             Layout.fillWidth: true
             GridLayout {
+                id: form
                 anchors.fill: parent
-                columns: 5
+                // Narrow (a phone): two columns, the hotel on a row of its own.
+                columns: page.width < 640 ? 2 : 5
                 columnSpacing: 10
-                Label { text: qsTr("Hotel") }
-                Label { text: qsTr("Check-in") }
-                Label { text: qsTr("Check-out") }
-                Label { text: qsTr("Guests") }
-                Item { Layout.preferredWidth: 1 }
-                TextField {
-                    id: hotelField
-                    objectName: "hotelField"
+                rowSpacing: 6
+                ColumnLayout {
+                    Layout.columnSpan: form.columns === 2 ? 2 : 1
                     Layout.fillWidth: true
-                    placeholderText: qsTr("Harbour View")
-                    Accessible.name: qsTr("Hotel")
+                    spacing: 2
+                    Label { text: qsTr("Hotel") }
+                    TextField {
+                        id: hotelField
+                        objectName: "hotelField"
+                        Layout.fillWidth: true
+                        placeholderText: qsTr("Harbour View")
+                        placeholderTextColor: "#9aa0a6"
+                        Accessible.name: qsTr("Hotel")
+                    }
                 }
-                TextField {
-                    id: checkInField
-                    objectName: "checkInField"
-                    Layout.preferredWidth: 120
-                    placeholderText: "2027-03-01"
-                    inputMask: "9999-99-99;_"
-                    text: "2027-03-01"
-                    Accessible.name: qsTr("Check-in date, year-month-day")
+                ColumnLayout {
+                    Layout.fillWidth: form.columns === 2
+                    spacing: 2
+                    Label { text: qsTr("Check-in") }
+                    TextField {
+                        id: checkInField
+                        objectName: "checkInField"
+                        Layout.preferredWidth: 120
+                        Layout.fillWidth: form.columns === 2
+                        placeholderText: "2027-03-01"
+                        inputMask: "9999-99-99;_"
+                        text: "2027-03-01"
+                        Accessible.name: qsTr("Check-in date, year-month-day")
+                    }
                 }
-                TextField {
-                    id: checkOutField
-                    objectName: "checkOutField"
-                    Layout.preferredWidth: 120
-                    placeholderText: "2027-03-04"
-                    inputMask: "9999-99-99;_"
-                    text: "2027-03-04"
-                    Accessible.name: qsTr("Check-out date, year-month-day")
+                ColumnLayout {
+                    Layout.fillWidth: form.columns === 2
+                    spacing: 2
+                    Label { text: qsTr("Check-out") }
+                    TextField {
+                        id: checkOutField
+                        objectName: "checkOutField"
+                        Layout.preferredWidth: 120
+                        Layout.fillWidth: form.columns === 2
+                        placeholderText: "2027-03-04"
+                        inputMask: "9999-99-99;_"
+                        text: "2027-03-04"
+                        Accessible.name: qsTr("Check-out date, year-month-day")
+                    }
                 }
-                SpinBox {
-                    id: guestsBox
-                    objectName: "guestsBox"
-                    from: 1
-                    to: 8
-                    value: 2
-                    editable: true
-                    Accessible.name: qsTr("Number of guests")
+                ColumnLayout {
+                    spacing: 2
+                    Label { text: qsTr("Guests") }
+                    SpinBox {
+                        id: guestsBox
+                        objectName: "guestsBox"
+                        from: 1
+                        to: 8
+                        value: 2
+                        editable: true
+                        Accessible.name: qsTr("Number of guests")
+                    }
                 }
                 Button {
                     objectName: "bookButton"
+                    Layout.alignment: Qt.AlignBottom
+                    Layout.fillWidth: form.columns === 2
                     text: qsTr("Book")
                     highlighted: true
                     enabled: !page.saving
@@ -223,11 +259,15 @@ FocusScope {
                     onClicked: page.book()
                 }
                 Label {
-                    Layout.columnSpan: 5
-                    visible: page.tried && (!page.hotelValid || !page.datesValid)
+                    objectName: "bookingFormError"
+                    Layout.columnSpan: form.columns
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                    // Always there (empty when all is well), so the form does not move.
                     color: "#d93025"
-                    text: !page.hotelValid ? qsTr("Name the hotel.")
-                                           : qsTr("Dates are year-month-day, and check-out comes after check-in.")
+                    text: !page.tried || (page.hotelValid && page.datesValid) ? ""
+                          : !page.hotelValid ? qsTr("Name the hotel.")
+                          : qsTr("Dates are year-month-day, and check-out comes after check-in.")
                 }
             }
         }

@@ -17,7 +17,7 @@ GroupBox {
 
     GridLayout {
         anchors.fill: parent
-        columns: 2
+        columns: panel.width < 520 ? 1 : 2 // narrow: each explanation under its button
         columnSpacing: 12
         rowSpacing: 8
 
@@ -90,13 +90,11 @@ GroupBox {
             Layout.fillWidth: true
             text: qsTr("Add 2 s of latency")
             Accessible.name: text
+            // The shell keeps the state: this panel is created anew on every visit.
+            checked: panel.shell.latencyMs > 0
             onToggled: {
-                const ms = checked ? 2000 : 0;
-                panel.shell.hook("/test/latency", { ms: ms }, ok => {
-                    if (ok)
-                        panel.shell.log(ms ? qsTr("server: every answer now comes 2 s late")
-                                           : qsTr("server: no added latency"), "server");
-                });
+                panel.shell.setLatency(checked ? 2000 : 0);
+                checked = Qt.binding(() => panel.shell.latencyMs > 0);
             }
         }
         Button {

@@ -21,10 +21,11 @@ ApplicationWindow {
 
     width: 1120
     height: 740
-    minimumWidth: 760
-    minimumHeight: 540
+    minimumWidth: 360 // a phone held upright works (400 × 800)
+    minimumHeight: 480
     visible: true
-    title: qsTr("Latchkey demo — %1").arg(baseUrl.toString())
+    // Ends with the application's display name, so the platform does not add it once more.
+    title: qsTr("%1 — %2").arg(baseUrl.toString()).arg(Qt.application.displayName)
 
     AppShell {
         id: shell
@@ -39,5 +40,6 @@ ApplicationWindow {
         startPage: window.startPage
         signInAs: window.signInAs
         signInPassword: window.signInPassword
+        onQuitRequested: window.close()
     }
 }

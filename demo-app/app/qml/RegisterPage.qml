@@ -1,5 +1,6 @@
-// Create an account: field validation, then the server's answer — the password rules it
-// enforces (listed one by one), an email already taken, or the account created.
+// Create an account: the server's password rules listed from the start (GET
+// /api/auth/password-policy), field validation, then the server's answer — the rules the
+// password broke marked, an email already taken, or the account created.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -10,13 +11,23 @@ FocusScope {
 
     property var shell
     readonly property var session: shell.session
-    readonly property bool settled: !session.busy && !working
+    readonly property bool settled: !session.busy && !working && !policyLoading
 
     property bool working: false
     property bool tried: false
     property string errorText: ""
-    property var requirements: []
+    property var requirements: [] // the rules the refused password broke
+    property string refusedPassword: "" // the password they were broken by
+    property var policy: [] // every rule, from the server; empty when it does not say
+    property bool policyLoading: false
     property bool taken: false
+    /*! The refusal is about the password still in the field (not one typed since). */
+    readonly property bool refusalCurrent: requirements.length > 0
+                                           && refusedPassword === passwordField.text
+    /*! The rules shown: the server's, and any it broke that the list lacks. */
+    readonly property var rules: policy.concat(requirements.filter(r => policy.indexOf(r) < 0))
+    readonly property var lifetime: ({ alive: true })
+    Component.onDestruction: lifetime.alive = false
 
     readonly property string email: emailField.text.trim()
     readonly property bool emailValid: /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)
@@ -30,6 +41,7 @@ FocusScope {
             return;
         errorText = "";
         requirements = [];
+        refusedPassword = "";
         taken = false;
         working = true;
         const fields = {};
@@ -55,8 +67,9 @@ FocusScope {
             page.working = false;
             switch (error.kind) {
             case AuthError.PasswordPolicy:
-                page.errorText = qsTr("The password does not meet the server's rules:");
+                page.errorText = qsTr("The password does not meet the server's rules (marked ✗ above).");
                 page.requirements = error.requirements;
+                page.refusedPassword = passwordField.text;
                 passwordField.forceActiveFocus();
                 break;
             case AuthError.AlreadyExists:
@@ -69,7 +82,18 @@ FocusScope {
         }
     }
 
-    Component.onCompleted: firstField.forceActiveFocus()
+    Component.onCompleted: {
+        firstField.forceActiveFocus();
+        policyLoading = true;
+        const life = lifetime;
+        shell.xhr("GET", "/api/auth/password-policy", null, function (status, data) {
+            if (!life.alive)
+                return;
+            policyLoading = false;
+            if (status === 200 && data && Array.isArray(data.requirements))
+                policy = data.requirements;
+        });
+    }
 
     ScrollView {
         anchors.fill: parent
@@ -86,42 +110,6 @@ FocusScope {
                 font.pixelSize: 26
                 Accessible.role: Accessible.Heading
                 Accessible.name: text
-            }
-            Notice {
-                objectName: "registerError"
-                Layout.fillWidth: true
-                kind: "error"
-                text: page.errorText
-            }
-            ColumnLayout {
-                objectName: "requirements"
-                visible: page.requirements.length > 0
-                Layout.fillWidth: true
-                Layout.leftMargin: 12
-                spacing: 4
-                Accessible.role: Accessible.List
-                Accessible.name: qsTr("Password requirements not met")
-                Repeater {
-                    model: page.requirements
-                    Label {
-                        required property string modelData
-                        Layout.fillWidth: true
-                        wrapMode: Text.Wrap
-                        color: "#b3261e"
-                        text: "✗ " + modelData
-                        Accessible.role: Accessible.ListItem
-                        Accessible.name: modelData
-                    }
-                }
-            }
-            Button {
-                visible: page.taken
-                text: qsTr("Sign in instead")
-                Accessible.name: qsTr("Sign in instead")
-                onClicked: {
-                    page.shell.prefillEmail = page.email;
-                    page.shell.openPage("signin");
-                }
             }
             RowLayout {
                 Layout.fillWidth: true
@@ -158,9 +146,10 @@ FocusScope {
                 inputMethodHints: Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase
                 Accessible.name: qsTr("Email")
             }
-            Label {
-                visible: page.tried && !page.emailValid
-                text: qsTr("Enter a valid email address.")
+            Label { // always there (empty when all is well): the form does not move
+                objectName: "emailMessage"
+                Layout.fillWidth: true
+                text: page.tried && !page.emailValid ? qsTr("Enter a valid email address.") : ""
                 color: "#d93025"
             }
             Label { text: qsTr("Password"); font.bold: true }
@@ -172,6 +161,31 @@ FocusScope {
                 enabled: !page.working
                 Accessible.name: qsTr("Password")
                 Accessible.passwordEdit: true
+            }
+            ColumnLayout {
+                objectName: "requirements"
+                visible: page.rules.length > 0
+                Layout.fillWidth: true
+                Layout.leftMargin: 4
+                spacing: 2
+                Accessible.role: Accessible.List
+                Accessible.name: page.refusalCurrent ? qsTr("Password rules, those not met marked")
+                                                     : qsTr("Password rules")
+                Repeater {
+                    model: page.rules
+                    Label {
+                        required property string modelData
+                        readonly property bool broken: page.refusalCurrent
+                                                       && page.requirements.indexOf(modelData) >= 0
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        font.pixelSize: 12
+                        color: broken ? "#b3261e" : page.refusalCurrent ? "#188038" : "#5f6368"
+                        text: (broken ? "✗ " : page.refusalCurrent ? "✓ " : "• ") + modelData
+                        Accessible.role: Accessible.ListItem
+                        Accessible.name: (broken ? qsTr("not met: ") : "") + modelData
+                    }
+                }
             }
             Label { text: qsTr("Password again"); font.bold: true }
             TextField {
@@ -185,8 +199,10 @@ FocusScope {
                 onAccepted: page.submit()
             }
             Label {
-                visible: page.tried && (!page.passwordValid || !page.confirmValid)
-                text: !page.passwordValid ? qsTr("Choose a password.") : qsTr("The two passwords differ.")
+                objectName: "passwordMessage"
+                Layout.fillWidth: true
+                text: !page.tried || (page.passwordValid && page.confirmValid) ? ""
+                      : !page.passwordValid ? qsTr("Choose a password.") : qsTr("The two passwords differ.")
                 color: "#d93025"
             }
             RowLayout {
@@ -212,6 +228,23 @@ FocusScope {
                     text: qsTr("Back to sign in")
                     Accessible.name: qsTr("Back to sign in")
                     onClicked: page.shell.openPage("signin")
+                }
+            }
+            // Under the form: nothing above moves when a message appears.
+            Notice {
+                objectName: "registerError"
+                Layout.fillWidth: true
+                kind: "error"
+                // A refusal of the password is stale once another one is typed.
+                text: page.requirements.length > 0 && !page.refusalCurrent ? "" : page.errorText
+            }
+            Button {
+                visible: page.taken
+                text: qsTr("Sign in instead")
+                Accessible.name: qsTr("Sign in instead")
+                onClicked: {
+                    page.shell.prefillEmail = page.email;
+                    page.shell.openPage("signin");
                 }
             }
         }

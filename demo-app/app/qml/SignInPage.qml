@@ -20,6 +20,10 @@ FocusScope {
     // The last refusal, kept apart from session.lastError so the countdowns survive typing.
     property int errorKind: AuthError.NoError
     property string errorText: ""
+    /*! The email a refusal of that account was for (wrong password, attempts left, locked):
+        such a message is shown only while the field still holds that email. */
+    property string errorEmail: ""
+    property int attemptsLeft: -1
     property string lockedEmail: ""
     property real lockedUntilMs: 0
     property real retryAtMs: 0
@@ -31,6 +35,13 @@ FocusScope {
     readonly property int lockSeconds: lockedEmail.toLowerCase() === email.toLowerCase()
                                        ? Math.max(0, Math.ceil((lockedUntilMs - nowMs) / 1000)) : 0
     readonly property int waitSeconds: Math.max(0, Math.ceil((retryAtMs - nowMs) / 1000))
+    readonly property bool errorShown: errorText !== ""
+        && (errorEmail === "" || errorEmail.toLowerCase() === email.toLowerCase())
+    readonly property string attemptsText: !errorShown || errorKind !== AuthError.InvalidCredentials
+        || attemptsLeft < 0 ? ""
+        : attemptsLeft === 0 ? qsTr("That was the last attempt: the account is locked now.")
+        : attemptsLeft === 1 ? qsTr("1 attempt left before the account is locked.")
+        : qsTr("%1 attempts left before the account is locked.").arg(attemptsLeft)
     readonly property bool canSubmit: emailValid && passwordValid && !session.busy
                                       && lockSeconds === 0 && waitSeconds === 0
 
@@ -44,6 +55,8 @@ FocusScope {
             return;
         errorKind = AuthError.NoError;
         errorText = "";
+        errorEmail = "";
+        attemptsLeft = -1;
         shell.notice = "";
         session.signIn(email, passwordField.text);
     }
@@ -66,6 +79,8 @@ FocusScope {
         function onFailed(operation, error) {
             if (operation === "signInWithBrowser") {
                 page.errorKind = error.kind;
+                page.errorEmail = "";
+                page.attemptsLeft = -1;
                 switch (error.kind) {
                 case AuthError.Cancelled:
                     page.errorText = "";
@@ -89,11 +104,16 @@ FocusScope {
                 return;
             page.nowMs = Date.now();
             page.errorKind = error.kind;
+            page.errorEmail = "";
+            page.attemptsLeft = -1;
             switch (error.kind) {
             case AuthError.InvalidCredentials:
+                page.errorEmail = page.email;
+                page.attemptsLeft = error.attemptsLeft;
                 page.errorText = qsTr("Wrong email or password. (The server says: “%1”.)").arg(error.message);
                 break;
             case AuthError.AccountLocked:
+                page.errorEmail = page.email;
                 page.lockedEmail = page.email;
                 page.lockedUntilMs = error.lockedUntil.getTime();
                 page.errorText = qsTr("This account is locked after too many failed sign-ins.");
@@ -155,35 +175,6 @@ FocusScope {
                       : qsTr("with your account at %1. You sign in on the provider's own page, in your browser or on another device; this app never sees your password. The session is kept in the system keychain.")
                           .arg(page.shell.issuer.toString())
             }
-            Notice {
-                objectName: "signInNotice"
-                Layout.fillWidth: true
-                kind: "info"
-                text: page.errorText === "" ? page.shell.notice : ""
-            }
-            Notice {
-                objectName: "signInError"
-                Layout.fillWidth: true
-                kind: page.errorKind === AuthError.AccountLocked || page.errorKind === AuthError.RateLimited
-                      ? "warning" : "error"
-                text: page.errorText
-            }
-            Label {
-                objectName: "countdown"
-                Layout.fillWidth: true
-                wrapMode: Text.Wrap
-                font.bold: true
-                visible: text.length > 0
-                Accessible.role: Accessible.StaticText
-                Accessible.name: text
-                text: page.lockSeconds > 0
-                      ? qsTr("Try again in %1 (locked until %2).").arg(page.clock(page.lockSeconds))
-                            .arg(Qt.formatTime(new Date(page.lockedUntilMs), "hh:mm:ss"))
-                      : page.waitSeconds > 0 ? qsTr("Wait %1 s before the next attempt.").arg(page.waitSeconds)
-                      : (page.errorKind === AuthError.AccountLocked && page.lockedEmail.toLowerCase() === page.email.toLowerCase())
-                        || page.errorKind === AuthError.RateLimited
-                      ? qsTr("You can try again now.") : ""
-            }
 
             ColumnLayout {
                 objectName: "passwordForm"
@@ -197,7 +188,9 @@ FocusScope {
                     objectName: "emailField"
                     property bool touched: false
                     Layout.fillWidth: true
-                    placeholderText: "guest@latchkey.test"
+                    // Not an address: an empty field must not look filled in.
+                    placeholderText: qsTr("Your email address")
+                    placeholderTextColor: "#a8adb3"
                     inputMethodHints: Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase
                     enabled: !page.session.busy
                     Accessible.name: qsTr("Email")
@@ -205,9 +198,12 @@ FocusScope {
                     onAccepted: passwordField.forceActiveFocus()
                     KeyNavigation.tab: passwordField
                 }
-                Label {
-                    visible: emailField.touched && !page.emailValid
-                    text: page.email === "" ? qsTr("Enter your email address.") : qsTr("This is not an email address.")
+                Label { // always there (empty when all is well): the form does not move
+                    objectName: "emailMessage"
+                    Layout.fillWidth: true
+                    Layout.topMargin: -8
+                    text: !emailField.touched || page.emailValid ? ""
+                          : page.email === "" ? qsTr("Enter your email address.") : qsTr("This is not an email address.")
                     color: "#d93025"
                 }
                 Label { text: qsTr("Password"); font.bold: true }
@@ -224,8 +220,10 @@ FocusScope {
                     onAccepted: page.submit()
                 }
                 Label {
-                    visible: passwordField.touched && !page.passwordValid
-                    text: qsTr("Enter your password.")
+                    objectName: "passwordMessage"
+                    Layout.fillWidth: true
+                    Layout.topMargin: -8
+                    text: passwordField.touched && !page.passwordValid ? qsTr("Enter your password.") : ""
                     color: "#d93025"
                 }
                 RowLayout {
@@ -354,6 +352,40 @@ FocusScope {
                     Accessible.name: text
                     onClicked: Qt.openUrlExternally(page.session.endSessionUrl)
                 }
+            }
+
+            // The messages come under the forms: the fields and the buttons never move when one
+            // appears or goes.
+            Notice {
+                objectName: "signInNotice"
+                Layout.fillWidth: true
+                kind: "info"
+                text: page.errorShown ? "" : page.shell.notice
+            }
+            Notice {
+                objectName: "signInError"
+                Layout.fillWidth: true
+                kind: page.errorKind === AuthError.AccountLocked || page.errorKind === AuthError.RateLimited
+                      ? "warning" : "error"
+                text: !page.errorShown ? ""
+                      : page.attemptsText === "" ? page.errorText
+                      : page.errorText + "\n" + page.attemptsText
+            }
+            Label {
+                objectName: "countdown"
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                font.bold: true
+                visible: text.length > 0
+                Accessible.role: Accessible.StaticText
+                Accessible.name: text
+                text: page.lockSeconds > 0
+                      ? qsTr("Try again in %1 (locked until %2).").arg(page.clock(page.lockSeconds))
+                            .arg(Qt.formatTime(new Date(page.lockedUntilMs), "hh:mm:ss"))
+                      : page.waitSeconds > 0 ? qsTr("Wait %1 s before the next attempt.").arg(page.waitSeconds)
+                      : (page.errorKind === AuthError.AccountLocked && page.errorShown)
+                        || page.errorKind === AuthError.RateLimited
+                      ? qsTr("You can try again now.") : ""
             }
         }
     }

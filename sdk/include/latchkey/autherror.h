@@ -36,12 +36,13 @@ class LATCHKEY_EXPORT AuthError
     Q_PROPERTY(int httpStatus READ httpStatus CONSTANT) ///< see httpStatus()
     Q_PROPERTY(int retryAfter READ retryAfter CONSTANT) ///< see retryAfter()
     Q_PROPERTY(QDateTime lockedUntil READ lockedUntil CONSTANT) ///< see lockedUntil()
+    Q_PROPERTY(int attemptsLeft READ attemptsLeft CONSTANT) ///< see attemptsLeft()
     Q_PROPERTY(QStringList requirements READ requirements CONSTANT) ///< see requirements()
 public:
     /*! What went wrong, for a program to branch on (kindName() gives its name). */
     enum class Kind {
         NoError,
-        InvalidCredentials, ///< wrong identity or password
+        InvalidCredentials, ///< wrong identity or password; see attemptsLeft()
         AccountLocked, ///< too many failed sign-ins; see lockedUntil()
         RateLimited, ///< too many requests; see retryAfter()
         PasswordPolicy, ///< the new password breaks the server's rules; see requirements()
@@ -71,7 +72,7 @@ public:
     /*! Assigns \a other (implicitly shared). */
     AuthError &operator=(const AuthError &other);
     /*! Equal when every detail is: kind, message, HTTP status, retry-after, locked-until,
-        requirements and network error. */
+        attempts left, requirements and network error. */
     bool operator==(const AuthError &other) const;
     /*! Not operator==(). */
     bool operator!=(const AuthError &other) const { return !(*this == other); }
@@ -89,6 +90,9 @@ public:
     int retryAfter() const;
     /*! Until when the account is locked (AccountLocked); invalid when the server did not say. */
     QDateTime lockedUntil() const;
+    /*! InvalidCredentials: the failed sign-ins the server still allows before it locks the
+        account (0: this one locked it), -1 when the server did not say. */
+    int attemptsLeft() const;
     /*! The password rules that were not met (PasswordPolicy), in the server's words. */
     QStringList requirements() const;
     /*! The transport error behind a Network error (QNetworkReply::TimeoutError, …);
@@ -99,6 +103,8 @@ public:
     AuthError &setRetryAfter(int seconds);
     /*! Sets lockedUntil() to \a until; returns this error, for chaining. */
     AuthError &setLockedUntil(const QDateTime &until);
+    /*! Sets attemptsLeft() to \a attempts; returns this error, for chaining. */
+    AuthError &setAttemptsLeft(int attempts);
     /*! Sets requirements() to \a requirements; returns this error, for chaining. */
     AuthError &setRequirements(const QStringList &requirements);
     /*! Sets networkError() to \a code; returns this error, for chaining. */

@@ -9,8 +9,9 @@
 # entries. No sleeps: token expiry is forced through the server's --test-hooks endpoints.
 #
 # Cases: walkthrough, bad_credentials, usage, http_error, dead_server, offline_logout,
-#        revoked_session, stdin_password, memory_store, profile_file, base_url_path,
-#        parallel_processes, refresh_blips, redirect_loop, keychain_unavailable, tls_ca_file,
+#        revoked_session, status_offline, body_newline, lockout_message, stdin_password,
+#        memory_store, profile_file, base_url_path, parallel_processes, refresh_blips,
+#        redirect_loop, keychain_unavailable, tls_ca_file,
 #        oidc_browser, oidc_device, oidc_client_credentials, oidc_usage (against the real OpenID
 #        provider of tests/support/oidc, on Node.js: scripts/deps.sh installs it)
 set -euo pipefail
@@ -325,6 +326,54 @@ case_offline_logout() {
   expect 3 logout # wiped locally anyway
   expect_no_keychain_entry
   expect 2 status
+}
+
+case_status_offline() { # the server down: the stored session is still shown, as unconfirmed
+  start_server
+  login_guest
+  stop_server
+  expect 3 status
+  out_has "identity: $GUEST"
+  out_has 'not confirmed'
+  err_has 'Network'
+  expect_keychain_entry
+}
+
+case_body_newline() { # a body without a final newline and the error line read together (2>&1)
+  start_server
+  login_guest
+  local got=0
+  "$CLI" --profile latchkey --base-url "$URL" get /api/admin/users >"$WORK/both" 2>&1 || got=$?
+  [ "$got" = 1 ] || fail "get /api/admin/users exited $got: $(cat "$WORK/both")"
+  grep -q '^latchkey-cli: HTTP 403' "$WORK/both" ||
+    fail "the error line ran into the body: $(cat "$WORK/both")"
+  # stdout on its own (a pipe or file of its own) stays byte for byte the server's body.
+  expect 1 get /api/admin/users
+  [ -n "$(tail -c 1 "$WORK/out")" ] || fail "a newline was added to the body read on its own"
+  expect 0 logout
+}
+
+case_lockout_message() { # attempts left before a lockout; the lockout's end said once
+  SERVER_EXTRA=(--lockout-threshold 3)
+  start_server
+  LATCHKEY_PASSWORD='wrong-1' expect 2 login "$GUEST"
+  err_has 'InvalidCredentials'
+  err_has '2 sign-in attempts left'
+  LATCHKEY_PASSWORD='wrong-2' expect 2 login "$GUEST"
+  err_has '1 sign-in attempt left'
+  LATCHKEY_PASSWORD='wrong-3' expect 2 login "$GUEST" # the third failure locks
+  LATCHKEY_PASSWORD=$GUEST_PASSWORD expect 2 login "$GUEST"
+  err_has 'AccountLocked'
+  local times
+  times=$(grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2}' "$WORK/err" | wc -l)
+  [ "$times" = 1 ] || fail "the lockout's end is said $times times: $(cat "$WORK/err")"
+  err_has 'try again at'
+  # An unknown email counts down alike (the answer does not tell which accounts exist).
+  LATCHKEY_PASSWORD='wrong-1' expect 2 login nobody@latchkey.test
+  err_has '2 sign-in attempts left'
+  LATCHKEY_PASSWORD='wrong-2' expect 2 login nobody@latchkey.test
+  err_has '1 sign-in attempt left'
+  expect_no_keychain_entry
 }
 
 case_revoked_session() {

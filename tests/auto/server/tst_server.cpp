@@ -490,9 +490,15 @@ void tst_Server::badPasswordAndUnknownEmailLookAlike()
     const Response unknownEmail = login(QStringLiteral("nobody@latchkey.test"), guestPassword);
     QCOMPARE(wrongPassword.status, 401);
     QCOMPARE(unknownEmail.status, 401);
-    QCOMPARE(wrongPassword.body, QByteArrayLiteral("{\"message\":\"Invalid Credentials\"}"));
+    // Both count down to a lockout (the default threshold: 5), alike.
+    QCOMPARE(wrongPassword.body,
+        QByteArrayLiteral("{\"attempts_left\":4,\"message\":\"Invalid Credentials\"}"));
     QCOMPARE(unknownEmail.body, wrongPassword.body);
     QVERIFY(wrongPassword.header("Set-Cookie").isEmpty());
+    const Response again = login(guestEmail, QStringLiteral("Wrong-2026!"));
+    QCOMPARE(again.body,
+        QByteArrayLiteral("{\"attempts_left\":3,\"message\":\"Invalid Credentials\"}"));
+    QCOMPARE(login(QStringLiteral("NOBODY@latchkey.test"), guestPassword).body, again.body);
 }
 
 void tst_Server::loginRejectsMalformedInput_data()
