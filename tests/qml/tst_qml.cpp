@@ -38,7 +38,8 @@ public:
             QStringLiteral("--seed-demo"), QStringLiteral("--lockout-threshold"),
             QStringLiteral("2"), QStringLiteral("--login-rate-limit"), QStringLiteral("0") });
     }
-    void stop() { m_server.stop(); }
+    // Stops the server (a test of what the demo says while it is down); also at the end.
+    Q_INVOKABLE void stop() { m_server.stop(); }
 
     QUrl baseUrl() const { return m_server.baseUrl(); }
     QString errorString() const { return m_server.errorString(); }

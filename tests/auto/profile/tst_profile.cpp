@@ -293,6 +293,25 @@ private Q_SLOTS:
         QVERIFY2(p.isValid(), qPrintable(error));
     }
 
+    void authErrorsCompareByEveryDetail()
+    {
+        const AuthError a
+            = AuthError(AuthError::Kind::RateLimited, QStringLiteral("slow down"), 429)
+                  .setRetryAfter(30);
+        AuthError b = AuthError(AuthError::Kind::RateLimited, QStringLiteral("slow down"), 429);
+        QVERIFY(a != b); // the wait differs
+        b.setRetryAfter(30);
+        QVERIFY(a == b);
+        QVERIFY(AuthError() == AuthError());
+        QVERIFY(a != AuthError());
+        AuthError c = a;
+        c.setAttemptsLeft(2);
+        QVERIFY(c != a);
+        c = a;
+        c.setNetworkError(QNetworkReply::TimeoutError);
+        QVERIFY(c != a);
+    }
+
     void authErrorSaysWhatHappened()
     {
         AuthError e(AuthError::Kind::RateLimited, QStringLiteral("Too many attempts"), 429);
