@@ -176,18 +176,24 @@ void OidcSignIn::cancel(const AuthError &why)
         stopFlow();
 }
 
-void OidcSignIn::browser(Done done)
+void OidcSignIn::begin(Done done, std::function<void(quint64 flow)> withEndpoints)
 {
     cancel(AuthError(AuthError::Kind::Cancelled, QStringLiteral("Replaced by a new sign-in")));
     m_done = std::move(done);
     const quint64 flow = m_flow;
-    withMetadata([this, flow](const AuthError &error) {
+    withMetadata([this, flow, withEndpoints = std::move(withEndpoints)](const AuthError &error) {
         if (flow != m_flow)
             return;
-        if (error.isError()) {
+        if (error.isError())
             finishWith(error);
-            return;
-        }
+        else
+            withEndpoints(flow);
+    });
+}
+
+void OidcSignIn::browser(Done done)
+{
+    begin(std::move(done), [this](quint64) {
         if (m_metadata.authorization.isEmpty()) {
             finishWith(AuthError(AuthError::Kind::Protocol,
                 QStringLiteral("The provider has no authorization endpoint")));
@@ -273,16 +279,7 @@ void OidcSignIn::onRedirect(const QUrl &url)
 
 void OidcSignIn::device(Done done)
 {
-    cancel(AuthError(AuthError::Kind::Cancelled, QStringLiteral("Replaced by a new sign-in")));
-    m_done = std::move(done);
-    const quint64 flow = m_flow;
-    withMetadata([this, flow](const AuthError &error) {
-        if (flow != m_flow)
-            return;
-        if (error.isError()) {
-            finishWith(error);
-            return;
-        }
+    begin(std::move(done), [this](quint64 flow) {
         if (m_metadata.deviceAuthorization.isEmpty()) {
             finishWith(AuthError(AuthError::Kind::Protocol,
                 QStringLiteral("The provider offers no device sign-in (no "
@@ -306,22 +303,15 @@ void OidcSignIn::device(Done done)
 
 void OidcSignIn::clientCredentials(const QByteArray &secret, Done done)
 {
-    cancel(AuthError(AuthError::Kind::Cancelled, QStringLiteral("Replaced by a new sign-in")));
-    m_done = std::move(done);
     if (secret.isEmpty()) {
+        cancel(AuthError(AuthError::Kind::Cancelled, QStringLiteral("Replaced by a new sign-in")));
+        m_done = std::move(done);
         finishWith(AuthError(
             AuthError::Kind::InvalidCredentials, QStringLiteral("A client secret is required")));
         return;
     }
     m_secret = secret;
-    const quint64 flow = m_flow;
-    withMetadata([this, flow, secret](const AuthError &error) {
-        if (flow != m_flow)
-            return;
-        if (error.isError()) {
-            finishWith(error);
-            return;
-        }
+    begin(std::move(done), [this, secret](quint64 flow) {
         const ServerProfile exchange = exchangeProfile(OidcMetadata::Grant::ClientCredentials);
         m_call = AuthCall::post(m_context.nam, WireFormat::refresh(exchange, QUrl(), secret),
             m_context.settings(), this, [this, flow, exchange](const HttpResult &result) {

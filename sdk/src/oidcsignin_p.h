@@ -89,6 +89,9 @@ Q_SIGNALS:
     void deviceCodeReceived(const Latchkey::DeviceAuthorization &code);
 
 private:
+    // Starts a flow: ends the one in progress (Cancelled), then, once the endpoints are known,
+    // runs \a withEndpoints with the flow's number (its callbacks compare against it).
+    void begin(Done done, std::function<void(quint64 flow)> withEndpoints);
     void finish(const Outcome &outcome);
     void finishWith(const AuthError &error);
     void onRedirect(const QUrl &url);
