@@ -1,14 +1,14 @@
 #include "oidcprovider.h"
 
+#include "testhelpers.h"
+
 #include <QDeadlineTimer>
-#include <QEventLoop>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QStandardPaths>
-#include <QTimer>
 #include <QUrlQuery>
 
 #include <csignal>
@@ -188,16 +188,7 @@ QByteArray OidcProvider::request(const QString &path, const QByteArray &verb,
         req.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
     if (!authorization.isEmpty())
         req.setRawHeader("Authorization", authorization);
-    QNetworkReply *reply = verb == "GET" ? nam.get(req) : nam.post(req, body);
-    QEventLoop loop;
-    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(30000, &loop, &QEventLoop::quit);
-    loop.exec();
-    if (status)
-        *status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QByteArray data = reply->readAll();
-    delete reply;
-    return data;
+    return takeBody(verb == "GET" ? nam.get(req) : nam.post(req, body), status);
 }
 
 bool OidcProvider::isActive(const QByteArray &token)

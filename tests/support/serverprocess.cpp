@@ -1,12 +1,12 @@
 #include "serverprocess.h"
 
-#include <QEventLoop>
+#include "testhelpers.h"
+
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QRegularExpression>
 #include <QSslConfiguration>
-#include <QTimer>
 
 #include <csignal>
 #include <sys/prctl.h>
@@ -25,16 +25,7 @@ QByteArray blockingRequest(const QUrl &url, const QByteArray &verb, const QByteA
         req.setSslConfiguration(tls);
     }
     req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    QNetworkReply *reply = verb == "GET" ? nam.get(req) : nam.post(req, body);
-    QEventLoop loop;
-    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(30000, &loop, &QEventLoop::quit);
-    loop.exec();
-    if (status)
-        *status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QByteArray data = reply->readAll();
-    delete reply;
-    return data;
+    return takeBody(verb == "GET" ? nam.get(req) : nam.post(req, body), status);
 }
 } // namespace
 

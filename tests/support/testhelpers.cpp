@@ -26,6 +26,21 @@ AuthError await(Latchkey::AuthReply *reply, int timeoutMs)
     return result;
 }
 
+QByteArray takeBody(QNetworkReply *reply, int *status)
+{
+    if (!reply->isFinished()) {
+        QEventLoop loop;
+        QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+        QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+    if (status)
+        *status = httpStatus(reply);
+    const QByteArray data = reply->readAll();
+    delete reply;
+    return data;
+}
+
 bool awaitAll(const QList<QNetworkReply *> &replies, int timeoutMs)
 {
     QEventLoop loop;

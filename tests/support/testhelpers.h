@@ -23,6 +23,10 @@ inline int httpStatus(QNetworkReply *reply)
 // A reply that never finishes yields a Cancelled error saying so.
 Latchkey::AuthError await(Latchkey::AuthReply *reply, int timeoutMs = 30000);
 
+// Waits (bounded, 30 s) for \a reply, then returns its body and deletes it; \a status gets its
+// HTTP status (0 when there was no HTTP answer). For the support code's own blocking calls.
+QByteArray takeBody(QNetworkReply *reply, int *status = nullptr);
+
 // Waits until every reply has finished; false on timeout.
 bool awaitAll(const QList<QNetworkReply *> &replies, int timeoutMs = 60000);
 
