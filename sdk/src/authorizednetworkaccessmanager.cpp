@@ -14,6 +14,8 @@ class AuthorizedNetworkAccessManagerPrivate
 public:
     // The session of the client this manager was made for, shared with every other manager.
     std::shared_ptr<SessionCore> session;
+    // How many of this manager's requests to the origin Qt holds at a time (RequestGate).
+    std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>();
 };
 
 AuthorizedNetworkAccessManager::AuthorizedNetworkAccessManager(AuthClient *client, QObject *parent)
@@ -21,7 +23,12 @@ AuthorizedNetworkAccessManager::AuthorizedNetworkAccessManager(AuthClient *clien
     , d(new AuthorizedNetworkAccessManagerPrivate { AuthClientPrivate::sessionOf(client) })
 { }
 
-AuthorizedNetworkAccessManager::~AuthorizedNetworkAccessManager() = default;
+AuthorizedNetworkAccessManager::~AuthorizedNetworkAccessManager()
+{
+    // The replies still running are deleted with the manager (QObject children): the queued
+    // ones never go out.
+    d->gate->close();
+}
 
 AuthError AuthorizedNetworkAccessManager::authError(const QNetworkReply *reply)
 {
@@ -71,7 +78,8 @@ QNetworkReply *AuthorizedNetworkAccessManager::createRequest(
     auto create = [this](Operation o, const QNetworkRequest &r, QIODevice *body) {
         return QNetworkAccessManager::createRequest(o, r, body);
     };
-    return new RetryingReply(d->session, create, op, outer, outgoingData, redirectPolicy(), this);
+    return new RetryingReply(
+        d->session, create, op, outer, outgoingData, redirectPolicy(), d->gate, this);
 }
 
 } // namespace Latchkey

@@ -66,7 +66,8 @@ QNetworkReply::NetworkError networkErrorFor(const AuthError &error)
 
 RetryingReply::RetryingReply(std::shared_ptr<SessionCore> session, CreateFunction create,
     QNetworkAccessManager::Operation op, const QNetworkRequest &request, QIODevice *outgoingData,
-    QNetworkRequest::RedirectPolicy managerPolicy, QObject *parent)
+    QNetworkRequest::RedirectPolicy managerPolicy, std::shared_ptr<RequestGate> gate,
+    QObject *parent)
     : QNetworkReply(parent)
     , m_session(std::move(session))
     , m_create(std::move(create))
@@ -75,6 +76,9 @@ RetryingReply::RetryingReply(std::shared_ptr<SessionCore> session, CreateFunctio
     , m_body(outgoingData)
     , m_currentUrl(request.url())
     , m_hadBody(outgoingData != nullptr)
+    , m_gate(request.attribute(QNetworkRequest::SynchronousRequestAttribute).toBool()
+              ? nullptr
+              : std::move(gate))
 {
     setRequest(request);
     setOperation(op);
@@ -96,8 +100,36 @@ RetryingReply::RetryingReply(std::shared_ptr<SessionCore> session, CreateFunctio
 
 RetryingReply::~RetryingReply()
 {
+    leaveQueue();
     stopWatchingUnsent();
     dropInner();
+}
+
+void RetryingReply::releaseSlot()
+{
+    if (m_holdsSlot) {
+        m_holdsSlot = false;
+        m_gate->release();
+    }
+}
+
+void RetryingReply::leaveQueue()
+{
+    if (m_queued) {
+        m_queued = false;
+        m_gate->remove(this);
+    }
+}
+
+void RetryingReply::resume()
+{
+    m_queued = false;
+    m_holdsSlot = true;
+    if (m_done) {
+        releaseSlot();
+        return;
+    }
+    start();
 }
 
 void RetryingReply::stopWatchingUnsent()
@@ -120,7 +152,7 @@ void RetryingReply::holdBack(quint64 generation)
     // Deleted, not aborted: its answer may already be on the way in the network thread, and an
     // abort() racing it makes Qt warn "this method must only be called once". Deleting a
     // running reply cancels it the same way, silently.
-    dropInner(DropMode::Delete);
+    dropInner(DropMode::Delete, SlotMode::Keep);
     // Its one replay: should the next attempt meet a 401 too, the caller sees it (invariant 5
     // counts what may have reached the server, and a withdrawn GET may have).
     m_replayed = true;
@@ -132,10 +164,15 @@ void RetryingReply::start()
     const SessionCore::Snapshot snap = m_session->snapshot();
     if (!snap.active || !m_session->authorizes(m_currentUrl))
         send(QByteArray(), 0);
-    else if (snap.mustRefresh)
+    else if (snap.mustRefresh) {
+        // After a 401 to this token, a request waits as one held back does, its one replay
+        // spent (should the new token meet a 401 too, the caller sees it).
+        if (snap.refused)
+            m_replayed = true;
         waitForRefresh(snap.generation, RefreshReason::Freshness);
-    else
+    } else {
         send(snap.accessToken, snap.generation);
+    }
 }
 
 bool RetryingReply::rewindBody()
@@ -153,6 +190,18 @@ bool RetryingReply::rewindBody()
 
 void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
 {
+    if (m_gate && !m_holdsSlot) {
+        if (!m_gate->tryAcquire(m_original)) {
+            // Qt's queue for the origin is full: wait here, without a token yet. The transfer
+            // timeout bounds the wait, as it bounds a wait in Qt's queue.
+            m_queued = true;
+            m_gate->enqueue(this, m_original);
+            if (m_transferTimeout > 0 && !m_transferTimer.isActive())
+                m_transferTimer.start(m_transferTimeout, this);
+            return;
+        }
+        m_holdsSlot = true;
+    }
     m_transferTimer.stop();
     QNetworkRequest request = m_original;
     request.setUrl(m_currentUrl);
@@ -246,6 +295,9 @@ void RetryingReply::waitForRefresh(quint64 seenGeneration, RefreshReason reason)
             else
                 fail(outcome.error);
         });
+    // Nothing of this reply is in Qt's queue while it waits; given back only now, so that the
+    // replies the gate lets out next join this refresh rather than start one of their own.
+    releaseSlot();
 }
 
 void RetryingReply::timerEvent(QTimerEvent *event)
@@ -280,7 +332,7 @@ void RetryingReply::onMetaData()
             // layer holds back a 401's body until it ends). Deleted, not aborted (see
             // holdBack); with it go its read of the request body and its upload progress.
             qCInfo(lcNet) << "401 for" << m_currentUrl.toDisplayString() << "- refresh and replay";
-            dropInner(DropMode::Delete);
+            dropInner(DropMode::Delete, SlotMode::Keep);
             m_replayed = true;
             waitForRefresh(m_sentGeneration, RefreshReason::Unauthorized);
             return;
@@ -368,6 +420,10 @@ void RetryingReply::onInnerFinished()
 {
     if (m_done || !m_inner)
         return;
+    // Its connection is free for the next request (its data stays readable here).
+    if (m_holdsSlot && m_inner->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool())
+        m_gate->sawHttp2();
+    releaseSlot();
     switch (m_disposition) {
     case Disposition::Redirect:
         followRedirect();
@@ -526,6 +582,8 @@ void RetryingReply::finishOnce()
         return;
     m_done = true;
     m_transferTimer.stop();
+    leaveQueue();
+    releaseSlot();
     setFinished(true);
     // What QNetworkReplyHttpImplPrivate::finished() says last, unless the forwarded attempt
     // already said it.
@@ -541,9 +599,11 @@ void RetryingReply::finishOnce()
     Q_EMIT finished();
 }
 
-void RetryingReply::dropInner(DropMode mode)
+void RetryingReply::dropInner(DropMode mode, SlotMode slot)
 {
     stopWatchingUnsent();
+    if (slot == SlotMode::Release)
+        releaseSlot();
     if (!m_inner)
         return;
     QNetworkReply *inner = m_inner;

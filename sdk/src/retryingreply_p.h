@@ -1,5 +1,6 @@
 #pragma once
 
+#include "requestgate_p.h"
 #include "sessioncore_p.h"
 
 #include <QBasicTimer>
@@ -52,7 +53,8 @@ public:
     // manager's redirect policy, transfer timeout and auto-delete applied): request() shows it.
     RetryingReply(std::shared_ptr<SessionCore> session, CreateFunction create,
         QNetworkAccessManager::Operation op, const QNetworkRequest &request,
-        QIODevice *outgoingData, QNetworkRequest::RedirectPolicy managerPolicy, QObject *parent);
+        QIODevice *outgoingData, QNetworkRequest::RedirectPolicy managerPolicy,
+        std::shared_ptr<RequestGate> gate, QObject *parent);
     ~RetryingReply() override;
 
     void abort() override;
@@ -68,6 +70,9 @@ public:
     // refused: if this attempt carries that token and has not gone out yet, it is withdrawn
     // and waits for the refresh. See SessionCore::registerUnsent.
     void holdBack(quint64 generation);
+    // The gate gave this reply the slot it waited for: it goes out now, with the token current
+    // now (or waits for a refresh, giving the slot back).
+    void resume();
 
 protected:
     qint64 readData(char *data, qint64 maxSize) override;
@@ -96,9 +101,13 @@ private:
     void fail(const AuthError &error);
     void finishOnce();
     enum class DropMode { Abort, Delete };
-    void dropInner(DropMode mode = DropMode::Abort);
+    // Keep: the caller gives the gate's slot back itself, once it is ready for the next reply.
+    enum class SlotMode { Release, Keep };
+    void dropInner(DropMode mode = DropMode::Abort, SlotMode slot = SlotMode::Release);
     bool rewindBody();
     void stopWatchingUnsent();
+    void releaseSlot();
+    void leaveQueue();
 
     std::shared_ptr<SessionCore> m_session;
     CreateFunction m_create;
@@ -134,6 +143,10 @@ private:
     // The request brought no SSL configuration of its own: attempts to the API's origin get
     // the client's (SessionCore::sslConfiguration).
     bool m_clientTls = false;
+    // Null for a synchronous request (it cannot wait in a queue).
+    std::shared_ptr<RequestGate> m_gate;
+    bool m_holdsSlot = false; // an attempt of this reply counts against the gate
+    bool m_queued = false; // waiting in the gate for a slot
 };
 
 } // namespace Latchkey

@@ -24,7 +24,7 @@ declare -A layer=(
   [tokenstore]=store [keychaintokenstore]=store [memorytokenstore]=store
   [keychaincredentials]=store
   # net: the reply the caller holds
-  [retryingreply]=net
+  [retryingreply]=net [requestgate]=net
   # facade: what an application uses, and the refresh it runs
   [authclient]=facade [authclient_oidc]=facade [authorizednetworkaccessmanager]=facade [refreshcoordinator]=facade
   [authreply]=facade [autosignin]=facade

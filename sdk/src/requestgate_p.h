@@ -1,0 +1,70 @@
+#pragma once
+
+#include <QList>
+#include <QNetworkRequest>
+#include <QPointer>
+
+#include <memory>
+
+namespace Latchkey {
+
+class RetryingReply;
+
+// How many of one manager's requests to the API's origin Qt holds at a time.
+//
+// Qt sends at most six requests at once to one HTTP/1.1 host (three each when pipelining is
+// allowed) and queues the rest in its network thread, each already carrying its token. When the
+// server refuses that token, every request Qt sent before the application thread saw the first
+// 401 collects a 401 of its own and is replayed (about a tenth of a storm of 1,000, measured),
+// and the ones still in Qt's queue must be withdrawn and created again. The gate keeps Qt's
+// queue short instead: twice what Qt can put on the wire (so its network thread never waits for
+// the application thread), the rest wait here, in order of priority and arrival, without a
+// token, and take the token that is current when they go out. After a refused token, at most
+// the gate's width of requests meet a 401.
+//
+// Per manager: Qt's connections belong to a manager (its network thread). Single-threaded: a
+// manager and its replies live in one thread. Shared with the replies (shared_ptr), so a reply
+// deleted after its manager (children go last) still finds it.
+class RequestGate : public std::enable_shared_from_this<RequestGate>
+{
+public:
+    // Twice Qt's HTTP/1.1 connections per host (6); with pipelining allowed, 3 on each; over
+    // HTTP/2, twice the streams a server allows by default (100) on Qt's one connection.
+    static constexpr int http1Width = 12;
+    static constexpr int pipelinedWidth = 36;
+    static constexpr int http2Width = 200;
+
+    // Takes a slot if one is free and nobody of the same or higher priority waits.
+    bool tryAcquire(const QNetworkRequest &request);
+    // Waits for a slot: resume() is called on \a reply with the slot already taken.
+    void enqueue(RetryingReply *reply, const QNetworkRequest &request);
+    // A queued reply that no longer wants its turn (aborted, deleted).
+    void remove(RetryingReply *reply);
+    // A slot is free: the next queued replies that fit go out (at once, in this call).
+    void release();
+    // An answer came over HTTP/2: the manager's connection multiplexes.
+    void sawHttp2() { m_http2 = true; }
+    // The manager is going away: nothing queued goes out any more.
+    void close();
+
+    int inFlight() const { return m_inFlight; }
+    int queued() const { return int(m_queue.size()); }
+
+private:
+    struct Entry
+    {
+        QPointer<RetryingReply> reply;
+        QNetworkRequest::Priority priority;
+        bool pipelined;
+    };
+    int width(bool pipelined) const;
+    void drain();
+
+    QList<Entry> m_queue;
+    int m_inFlight = 0;
+    bool m_http2 = false;
+    bool m_closed = false;
+    bool m_draining = false;
+};
+
+} // namespace Latchkey
