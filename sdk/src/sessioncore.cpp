@@ -59,6 +59,7 @@ SessionCore::Snapshot SessionCore::snapshot() const
     s.generation = m_generation;
     s.active = m_phase != Phase::SignedOut;
     s.mustRefresh = s.active && !freshLocked();
+    s.refused = m_phase == Phase::Active && m_refusedGeneration == m_generation;
     return s;
 }
 
@@ -70,7 +71,7 @@ SessionCore::Phase SessionCore::phase() const
 
 bool SessionCore::freshLocked() const
 {
-    return m_phase == Phase::Active && !m_access.isEmpty()
+    return m_phase == Phase::Active && !m_access.isEmpty() && m_refusedGeneration != m_generation
         && Clock::instance()->nowMs() < m_freshUntilMs;
 }
 
@@ -347,6 +348,8 @@ void SessionCore::unregisterUnsent(QObject *reply)
 void SessionCore::reportRejected(quint64 generation)
 {
     QMutexLocker lock(&m_mutex);
+    if (m_phase == Phase::Active && generation == m_generation)
+        m_refusedGeneration = generation;
     // Posted under the lock: a reply unregisters itself (under this lock) in its destructor,
     // before ~QObject discards the events posted to it, so none is posted to a dead reply.
     for (auto it = m_unsent.begin(); it != m_unsent.end();) {

@@ -49,6 +49,7 @@ public:
         quint64 generation = 0;
         bool active = false; // restoring or signed in: requests to the origin are managed
         bool mustRefresh = false; // no usable access token: wait for a refresh first
+        bool refused = false; // ... because the server refused it (a 401, reportRejected)
     };
 
     // What a waiter is told. ok with a token: send with it. ok without one: there is no session
@@ -122,6 +123,8 @@ public:
     void registerUnsent(
         QObject *reply, quint64 generation, std::function<void(quint64 generation)> holdBack);
     void unregisterUnsent(QObject *reply);
+    // From then on, until a new token, requests wait for the refresh instead of sending the
+    // token the server refused (snapshot().refused).
     void reportRejected(quint64 generation);
 
     // --- transitions (client thread) ---
@@ -217,6 +220,7 @@ private:
     QSslConfiguration m_ssl;
     ServerProfile m_exchange { profile };
     qint64 m_freshUntilMs = std::numeric_limits<qint64>::max(); // on Clock::instance()
+    quint64 m_refusedGeneration = 0; // the server answered 401 to the token of this generation
     QList<Pending> m_waiters;
     QList<Settle> m_settles;
     struct Unsent
