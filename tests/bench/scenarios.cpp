@@ -278,12 +278,16 @@ void runOverhead(Context &c)
             { QStringLiteral("wallRatio"), wallRatio.json() },
             { QStringLiteral("cpuRatio"), cpuRatio.json() },
             { QStringLiteral("instructionsPerRequestRaw"), irRaw },
-            { QStringLiteral("instructionsPerRequestLatchkey"), irLk } });
+            { QStringLiteral("instructionsPerRequestLatchkey"), irLk },
+            { QStringLiteral("instructionsRatio"), irLk > 0 ? irLk / irRaw : -1 } });
     if (!c.options.quick) {
         c.target(QStringLiteral("overhead wall ratio"), QStringLiteral("≤ 1.03"), wallRatio.text(3),
             wallRatio.median() <= 1.03);
         c.target(QStringLiteral("overhead CPU ratio"), QStringLiteral("≤ 1.03"), cpuRatio.text(3),
             cpuRatio.median() <= 1.03);
+        if (irLk > 0)
+            c.target(QStringLiteral("instructions per GET / raw (callgrind)"),
+                QStringLiteral("≤ 1.03"), num(irLk / irRaw, 3), irLk / irRaw <= 1.03);
     }
 }
 
