@@ -48,6 +48,18 @@ AuthCall::AuthCall(QNetworkReply *reply, int timeoutMs, QObject *context, Callba
     connect(reply, &QNetworkReply::finished, this, &AuthCall::onFinished);
 }
 
+void AuthCall::preconnect(QNetworkAccessManager *nam, const QUrl &url, const QSslConfiguration &tls)
+{
+    if (!url.isValid() || url.host().isEmpty())
+        return;
+    if (url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0) {
+        nam->connectToHostEncrypted(url.host(), quint16(url.port(443)),
+            tls.isNull() ? QSslConfiguration::defaultConfiguration() : tls);
+    } else if (url.scheme().compare(QLatin1String("http"), Qt::CaseInsensitive) == 0) {
+        nam->connectToHost(url.host(), quint16(url.port(80)));
+    }
+}
+
 void AuthCall::abort()
 {
     m_done = nullptr;

@@ -43,6 +43,11 @@ public:
         const PreparedRequest &prepared, const Settings &settings, QObject *context, Callback done);
     void abort();
 
+    // Opens the connection a request to \a url will use (TCP, and for https TLS with \a tls,
+    // Qt's default when null) without sending anything: its handshake overlaps other work.
+    static void preconnect(
+        QNetworkAccessManager *nam, const QUrl &url, const QSslConfiguration &tls);
+
 private:
     AuthCall(QNetworkReply *reply, int timeoutMs, QObject *context, Callback done);
     void onReadyRead();

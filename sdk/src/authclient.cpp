@@ -710,6 +710,7 @@ AuthReply *AuthClient::restore(const QString &identity)
     d->ensureStore();
     d->coordinator->stop();
     d->core->beginRestore(); // requests made from now on wait for the outcome
+    d->coordinator->preconnect(); // the refresh's handshake overlaps reading the store
     d->clearDetails(); // who it is comes from the store, then from the server
     d->restoreIdentity = wanted;
     d->restoreReplies = { reply };

@@ -1,6 +1,7 @@
 #include <latchkey/authclient.h>
 #include <latchkey/authorizednetworkaccessmanager.h>
 
+#include "authcall_p.h"
 #include "authclient_p.h"
 #include "retryingreply_p.h"
 #include "serverprofile_p.h"
@@ -21,7 +22,14 @@ public:
 AuthorizedNetworkAccessManager::AuthorizedNetworkAccessManager(AuthClient *client, QObject *parent)
     : QNetworkAccessManager(parent)
     , d(new AuthorizedNetworkAccessManagerPrivate { AuthClientPrivate::sessionOf(client) })
-{ }
+{
+    // Queued: it is asked for from inside createRequest().
+    d->gate->setWarmUp([this](const QUrl &url) {
+        QMetaObject::invokeMethod(
+            this, [this, url] { AuthCall::preconnect(this, url, d->session->sslConfiguration()); },
+            Qt::QueuedConnection);
+    });
+}
 
 AuthorizedNetworkAccessManager::~AuthorizedNetworkAccessManager()
 {

@@ -78,6 +78,19 @@ void RefreshCoordinator::stop()
     cancel();
 }
 
+void RefreshCoordinator::preconnect()
+{
+    if (m_used)
+        return;
+    const ServerProfile profile = m_core->exchangeProfile();
+    if (ServerProfilePrivate::of(profile).refresh.path.isEmpty())
+        return; // an OpenID provider not discovered yet, or no refresh endpoint
+    m_used = true;
+    AuthCall::preconnect(m_nam,
+        WireFormat::refresh(profile, m_core->baseUrl, QByteArray()).request.url(),
+        m_core->sslConfiguration());
+}
+
 void RefreshCoordinator::scheduleReconnect(const AuthError &error)
 {
     // Like the retries, but slower and without end: 2 s, 4 s, … up to 5 min, with jitter. While
@@ -266,6 +279,7 @@ void RefreshCoordinator::send(const QByteArray &refreshToken)
         qCDebug(lcAuth) << "refresh attempt" << m_attempt << "reason" << int(m_reason) << "token"
                         << redacted(refreshToken);
     const quint64 ticket = m_ticket;
+    m_used = true;
     m_call = AuthCall::post(m_nam,
         WireFormat::refresh(m_core->exchangeProfile(), m_core->baseUrl, refreshToken),
         { m_authTimeout, m_core->sslConfiguration() }, this,

@@ -56,6 +56,9 @@ public:
     // New tokens from a sign-in: start the session with them and schedule the proactive refresh.
     void startSession(const TokenSet &tokens);
     void stop(); // no timer, no refresh in flight (the session core decides about waiters)
+    // A restore begins: while the store is read, the connection the refresh will use opens
+    // (only before this coordinator's first exchange; afterwards Qt keeps it).
+    void preconnect();
     bool isProactiveScheduled() const { return m_proactive.isActive(); }
     // When the next refresh is due on Clock::instance(): the proactive one, or while offline the
     // next try to reach the server; -1 when none is scheduled.
@@ -123,6 +126,7 @@ private:
     SharedStore m_shared;
     SharedRefreshLock *m_lock;
     quint64 m_lockTicket = 0;
+    bool m_used = false; // an exchange went out, or a connection was opened ahead
 };
 
 } // namespace Latchkey

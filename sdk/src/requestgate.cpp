@@ -29,6 +29,7 @@ bool RequestGate::tryAcquire(const QNetworkRequest &request)
     if (m_inFlight >= width(pipelining(request)))
         return false;
     ++m_inFlight;
+    m_used = true;
     return true;
 }
 
@@ -82,6 +83,15 @@ void RequestGate::close()
 {
     m_closed = true;
     m_queue.clear();
+    m_warmUp = nullptr;
+}
+
+void RequestGate::warmUp(const QUrl &url)
+{
+    if (m_used || m_closed || !m_warmUp)
+        return;
+    m_used = true;
+    m_warmUp(url);
 }
 
 } // namespace Latchkey

@@ -4,6 +4,7 @@
 #include <QNetworkRequest>
 #include <QPointer>
 
+#include <functional>
 #include <memory>
 
 namespace Latchkey {
@@ -47,6 +48,14 @@ public:
     // The manager is going away: nothing queued goes out any more.
     void close();
 
+    // How the manager opens a connection to an origin ahead of its first request
+    // (QNetworkAccessManager::connectToHost): set by the manager.
+    void setWarmUp(std::function<void(const QUrl &)> warmUp) { m_warmUp = std::move(warmUp); }
+    // A request of a manager that has sent nothing yet waits for a refresh (a restore, a
+    // stale token): its connection opens meanwhile, so the request does not pay for the
+    // handshake after the refresh. Once per manager.
+    void warmUp(const QUrl &url);
+
     int inFlight() const { return m_inFlight; }
     int queued() const { return int(m_queue.size()); }
 
@@ -65,6 +74,8 @@ private:
     bool m_http2 = false;
     bool m_closed = false;
     bool m_draining = false;
+    bool m_used = false; // a request went to Qt, or a connection was opened ahead
+    std::function<void(const QUrl &)> m_warmUp;
 };
 
 } // namespace Latchkey

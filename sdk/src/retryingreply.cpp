@@ -169,6 +169,8 @@ void RetryingReply::start()
         // spent (should the new token meet a 401 too, the caller sees it).
         if (snap.refused)
             m_replayed = true;
+        if (m_gate)
+            m_gate->warmUp(m_currentUrl);
         waitForRefresh(snap.generation, RefreshReason::Freshness);
     } else {
         send(snap.accessToken, snap.generation);

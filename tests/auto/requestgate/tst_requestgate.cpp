@@ -5,6 +5,8 @@
 #include "testhelpers.h"
 #include "tokenserver.h"
 
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QtTest>
 
 #include <memory>
@@ -12,6 +14,16 @@
 
 using namespace Latchkey;
 using namespace LatchkeyTest;
+
+namespace {
+// A store whose reads answer only when the test says (a keychain reading slowly).
+class SlowStore : public MemoryTokenStore
+{
+public:
+    void read(const QString &, ReadCallback done) override { held.append(std::move(done)); }
+    QList<ReadCallback> held;
+};
+} // namespace
 
 // An authorized manager hands Qt at most twelve requests to the API's origin at a time (twice
 // Qt's six connections to one host); the others wait in the manager, in order of priority and
@@ -251,6 +263,37 @@ private Q_SLOTS:
                 QByteArray(authorization + " / held " + m_heldAuthorization).constData());
         }
         qDeleteAll(replies);
+    }
+
+    void restoringClientOpensItsConnectionsWhileTheStoreIsRead()
+    {
+        // A keychain read takes milliseconds; the connections the refresh and the first
+        // request will use open meanwhile (one handshake each, not after one another).
+        QTcpServer tcp;
+        QVERIFY(tcp.listen(QHostAddress::LocalHost));
+        int connections = 0;
+        connect(&tcp, &QTcpServer::newConnection, &tcp, [&] {
+            while (QTcpSocket *socket = tcp.nextPendingConnection()) {
+                ++connections;
+                socket->setParent(&tcp);
+            }
+        });
+        QUrl base;
+        base.setScheme(QStringLiteral("http"));
+        base.setHost(QStringLiteral("127.0.0.1"));
+        base.setPort(tcp.serverPort());
+        auto *store = new SlowStore;
+        AuthClient client(TokenServer::profile(), base);
+        client.setTokenStore(store);
+        AuthReply *restore = client.restore();
+        QUrl api = base;
+        api.setPath(QStringLiteral("/api/data"));
+        std::unique_ptr<QNetworkReply> waiting(
+            client.networkAccessManager()->get(QNetworkRequest(api)));
+        QTRY_COMPARE(connections, 2); // the refresh's manager and the application's
+        QVERIFY(!store->held.isEmpty()); // still reading
+        QVERIFY(!waiting->isFinished());
+        QVERIFY(!restore->isFinished());
     }
 };
 
