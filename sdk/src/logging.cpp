@@ -7,6 +7,7 @@ namespace Latchkey {
 Q_LOGGING_CATEGORY(lcAuth, "latchkey.auth", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcNet, "latchkey.net", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcStore, "latchkey.store", QtWarningMsg)
+Q_LOGGING_CATEGORY(lcTiming, "latchkey.timing", QtWarningMsg)
 
 QByteArray redacted(const QByteArray &secret)
 {

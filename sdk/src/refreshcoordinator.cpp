@@ -161,6 +161,10 @@ void RefreshCoordinator::run(RefreshReason reason, quint64 ticket)
     if (!m_core->isCurrent(ticket))
         return; // superseded before it started
     cancel(); // a leftover of a refresh that was abandoned meanwhile
+    if (lcTiming().isDebugEnabled()) {
+        m_clock.start();
+        qCDebug(lcTiming) << "refresh starts, reason" << int(reason);
+    }
     m_ticket = ticket;
     m_reason = reason;
     m_attempt = 0;
@@ -280,6 +284,8 @@ void RefreshCoordinator::send(const QByteArray &refreshToken)
                         << redacted(refreshToken);
     const quint64 ticket = m_ticket;
     m_used = true;
+    if (m_clock.isValid())
+        qCDebug(lcTiming) << "refresh sent at" << m_clock.nsecsElapsed() / 1000 << "us";
     m_call = AuthCall::post(m_nam,
         WireFormat::refresh(m_core->exchangeProfile(), m_core->baseUrl, refreshToken),
         { m_authTimeout, m_core->sslConfiguration() }, this,
@@ -294,6 +300,9 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
         qCDebug(lcAuth) << "answer to an abandoned refresh ignored";
         return; // the change that abandoned it already answered its waiters
     }
+    if (m_clock.isValid())
+        qCDebug(lcTiming) << "refresh answered" << result.status << "at"
+                          << m_clock.nsecsElapsed() / 1000 << "us";
     const ServerProfile profile = m_core->exchangeProfile();
     WireFormat::RefreshVerdict verdict = WireFormat::classifyRefresh(profile, result);
     // A credential sent nowhere in the body (client credentials: the secret in the Basic
@@ -313,6 +322,9 @@ void RefreshCoordinator::onResult(const HttpResult &result, quint64 ticket)
         m_reconnect.stop();
         m_reconnects = 0;
         m_core->refreshSucceeded(ticket, tokens, freshnessMargin(tokens.lifetimeMs));
+        if (m_clock.isValid())
+            qCDebug(lcTiming) << "refresh applied, waiters answered at"
+                              << m_clock.nsecsElapsed() / 1000 << "us";
         schedule(tokens);
         Q_EMIT refreshed(tokens, m_reason);
         if (m_shared.whenPersisted && m_lock->isBusy()) {

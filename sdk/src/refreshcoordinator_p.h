@@ -6,6 +6,7 @@
 #include "sharedrefreshlock_p.h"
 #include "wireformat_p.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
@@ -127,6 +128,7 @@ private:
     SharedRefreshLock *m_lock;
     quint64 m_lockTicket = 0;
     bool m_used = false; // an exchange went out, or a connection was opened ahead
+    QElapsedTimer m_clock; // latchkey.timing: since run(), started only when it is enabled
 };
 
 } // namespace Latchkey

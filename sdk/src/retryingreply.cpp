@@ -95,7 +95,21 @@ RetryingReply::RetryingReply(std::shared_ptr<SessionCore> session, CreateFunctio
     // its origin, scheme included), and plain http does not pay for the comparison.
     m_clientTls = isHttps(request.url())
         && request.sslConfiguration() == QSslConfiguration::defaultConfiguration();
+    if (lcTiming().isDebugEnabled())
+        m_clock.start();
     start();
+}
+
+void RetryingReply::span(const char *what, int status) const
+{
+    if (!m_clock.isValid())
+        return;
+    if (status)
+        qCDebug(lcTiming).noquote() << m_currentUrl.path() << what << status << "at"
+                                    << m_clock.nsecsElapsed() / 1000 << "us";
+    else
+        qCDebug(lcTiming).noquote()
+            << m_currentUrl.path() << what << "at" << m_clock.nsecsElapsed() / 1000 << "us";
 }
 
 RetryingReply::~RetryingReply()
@@ -198,6 +212,7 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
             // timeout bounds the wait, as it bounds a wait in Qt's queue.
             m_queued = true;
             m_gate->enqueue(this, m_original);
+            span("waits for its turn (RequestGate)");
             if (m_transferTimeout > 0 && !m_transferTimer.isActive())
                 m_transferTimer.start(m_transferTimeout, this);
             return;
@@ -238,6 +253,7 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
     m_received = 0;
     m_readFromInner = 0;
     m_inner = m_create(m_op, request, m_body);
+    span(m_attempts > 1 ? "sent again" : "sent");
     if (m_ignoreAllSslErrors)
         m_inner->ignoreSslErrors();
     if (!m_ignoredSslErrors.isEmpty())
@@ -288,10 +304,12 @@ void RetryingReply::waitForRefresh(quint64 seenGeneration, RefreshReason reason)
     // refresh moves none, so the caller's timeout bounds the wait too (each attempt has its own).
     if (m_transferTimeout > 0)
         m_transferTimer.start(m_transferTimeout, this);
+    span("waits for the refresh");
     m_session->whenRefreshed(
         seenGeneration, reason, this, [this](const SessionCore::Outcome &outcome) {
             if (m_done)
                 return;
+            span(outcome.ok ? "refresh answered" : "refresh failed");
             if (outcome.ok)
                 send(outcome.accessToken, outcome.generation);
             else
@@ -323,6 +341,7 @@ void RetryingReply::onMetaData()
     m_requestSent = true; // an answer: it went out
     stopWatchingUnsent();
     const int status = m_inner->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    span("answered", status);
     if (status == 401 && m_sentToken)
         m_session->reportRejected(m_sentGeneration);
     if (status == 401 && m_sentToken && !m_replayed) {
@@ -582,6 +601,7 @@ void RetryingReply::finishOnce()
 {
     if (m_done)
         return;
+    span("finished");
     m_done = true;
     m_transferTimer.stop();
     leaveQueue();

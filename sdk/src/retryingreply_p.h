@@ -4,6 +4,7 @@
 #include "sessioncore_p.h"
 
 #include <QBasicTimer>
+#include <QElapsedTimer>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPointer>
@@ -107,6 +108,8 @@ private:
     bool rewindBody();
     void stopWatchingUnsent();
     void releaseSlot();
+    // latchkey.timing: \a what happened this long after the reply was made.
+    void span(const char *what, int status = 0) const;
     void leaveQueue();
 
     std::shared_ptr<SessionCore> m_session;
@@ -147,6 +150,7 @@ private:
     std::shared_ptr<RequestGate> m_gate;
     bool m_holdsSlot = false; // an attempt of this reply counts against the gate
     bool m_queued = false; // waiting in the gate for a slot
+    QElapsedTimer m_clock; // started only while latchkey.timing is enabled
 };
 
 } // namespace Latchkey
