@@ -9,6 +9,19 @@
 
 namespace Latchkey {
 
+namespace {
+
+// An endpoint's path under the base URL's (empty when the profile has none).
+QString endpointPath(const QUrl &baseUrl, const QString &path)
+{
+    if (path.isEmpty())
+        return QString();
+    const QString base = baseUrl.path();
+    return (base.endsWith(QLatin1Char('/')) ? base.chopped(1) : base) + path;
+}
+
+} // namespace
+
 SessionCore::SessionCore(const ServerProfile &profile, const QUrl &baseUrl)
     : profile(profile)
     , baseUrl(baseUrl)
@@ -16,6 +29,8 @@ SessionCore::SessionCore(const ServerProfile &profile, const QUrl &baseUrl)
     , m_baseHost(baseUrl.host())
     , m_basePort(baseUrl.port(m_baseScheme == QLatin1String("https") ? 443 : 80))
     , m_baseIsLoopback(WireFormat::isLoopbackHost(m_baseHost))
+    , m_loginPath(endpointPath(baseUrl, ServerProfilePrivate::of(profile).login.path))
+    , m_refreshPath(endpointPath(baseUrl, ServerProfilePrivate::of(profile).refresh.path))
 { }
 
 bool SessionCore::authorizes(const QUrl &url) const
@@ -120,14 +135,10 @@ bool SessionCore::manages() const
 
 bool SessionCore::isAuthEndpoint(const QUrl &url) const
 {
-    const QString base
-        = baseUrl.path().endsWith(QLatin1Char('/')) ? baseUrl.path().chopped(1) : baseUrl.path();
-    for (const QString &path : { ServerProfilePrivate::of(profile).login.path,
-             ServerProfilePrivate::of(profile).refresh.path }) {
-        if (!path.isEmpty() && url.path() == base + path)
-            return true;
-    }
-    return false;
+    // Called for every request: the two paths were put together once (constructor).
+    const QString path = url.path();
+    return (!m_loginPath.isEmpty() && path == m_loginPath)
+        || (!m_refreshPath.isEmpty() && path == m_refreshPath);
 }
 
 void SessionCore::dispatch(QObject *context, Waiter waiter, const Outcome &outcome)

@@ -201,6 +201,9 @@ private:
     const QString m_baseHost;
     const int m_basePort;
     const bool m_baseIsLoopback;
+    // The login and refresh endpoints' full paths (empty: none), for isAuthEndpoint().
+    const QString m_loginPath;
+    const QString m_refreshPath;
 
     mutable QMutex m_mutex;
     Runner m_runner;
