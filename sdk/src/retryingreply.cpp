@@ -37,6 +37,19 @@ int qtAttributeCount()
     return count;
 }
 
+// How many signals of inner replies this thread is delivering to RetryingReply slots right now.
+// Thread-wide, not per reply: a slot may end with its reply deleted (by the application, in a
+// slot of a signal the reply re-emits), and must not touch it then.
+thread_local int innerSignalDepth = 0;
+
+struct InInnerSignal
+{
+    InInnerSignal() { ++innerSignalDepth; }
+    ~InInnerSignal() { --innerSignalDepth; }
+    InInnerSignal(const InInnerSignal &) = delete;
+    InInnerSignal &operator=(const InInnerSignal &) = delete;
+};
+
 bool isHttps(const QUrl &url)
 {
     return url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
@@ -123,7 +136,7 @@ RetryingReply::~RetryingReply()
 {
     leaveQueue();
     stopWatchingUnsent();
-    dropInner();
+    dropInner(DropMode::Destroy);
 }
 
 void RetryingReply::releaseSlot()
@@ -273,6 +286,7 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
         m_watchingUnsent = true;
         m_session->registerUnsent(this, generation, [this](quint64 g) { holdBack(g); });
         connect(inner, &QNetworkReply::requestSent, this, [this] {
+            const InInnerSignal inSignal;
             m_requestSent = true;
             stopWatchingUnsent();
         });
@@ -337,6 +351,7 @@ void RetryingReply::timerEvent(QTimerEvent *event)
 
 void RetryingReply::onMetaData()
 {
+    const InInnerSignal inSignal;
     if (!m_inner || m_disposition != Disposition::Undecided)
         return;
     m_requestSent = true; // an answer: it went out
@@ -373,6 +388,7 @@ void RetryingReply::onMetaData()
 
 void RetryingReply::onInnerReadyRead()
 {
+    const InInnerSignal inSignal;
     if (m_disposition == Disposition::Forward) {
         Q_EMIT readyRead();
     } else if (m_inner && m_disposition == Disposition::Redirect) {
@@ -383,6 +399,7 @@ void RetryingReply::onInnerReadyRead()
 
 void RetryingReply::onInnerDownloadProgress(qint64 received, qint64 total)
 {
+    const InInnerSignal inSignal;
     if (!m_inner)
         return;
     if (m_inner->isFinished()) {
@@ -411,6 +428,7 @@ void RetryingReply::onInnerDownloadProgress(qint64 received, qint64 total)
 
 void RetryingReply::onInnerUploadProgress(qint64 sent, qint64 total)
 {
+    const InInnerSignal inSignal;
     if (!m_inner)
         return;
     if (m_inner->isFinished()) {
@@ -439,6 +457,7 @@ void RetryingReply::forwardInnerError()
 
 void RetryingReply::onInnerFinished()
 {
+    const InInnerSignal inSignal;
     if (m_done || !m_inner)
         return;
     // Its connection is free for the next request (its data stays readable here).
@@ -631,8 +650,19 @@ void RetryingReply::dropInner(DropMode mode, SlotMode slot)
         return;
     QNetworkReply *inner = m_inner;
     m_inner = nullptr;
+    if (mode == DropMode::Destroy && inner->isFinished() && innerSignalDepth == 0 && m_gate
+        && !m_gate->isClosed()) {
+        // It says nothing more, and no signal of it (of any inner reply) is being delivered
+        // in this thread, so none of its code is on the stack: deleted at once, its
+        // connections with it, rather than disconnected and posted for deletion (≈ 3 k
+        // instructions a GET, callgrind). Not while the manager is being destroyed:
+        // ~QNetworkAccessManager deletes every reply child from a list it took before, this
+        // one included. (No gate: a synchronous request; nothing tells, so deleteLater.)
+        delete inner;
+        return;
+    }
     inner->disconnect(this);
-    if (mode == DropMode::Abort && !inner->isFinished())
+    if (mode != DropMode::Delete && !inner->isFinished())
         inner->abort();
     inner->deleteLater();
 }
