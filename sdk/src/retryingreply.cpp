@@ -205,7 +205,7 @@ void RetryingReply::start()
             m_replayed = true;
         waitForRefresh(snap.generation, RefreshReason::Freshness);
     } else {
-        send(snap.accessToken, snap.generation);
+        send(snap.authorization, snap.generation);
     }
 }
 
@@ -222,7 +222,7 @@ bool RetryingReply::rewindBody()
     return m_bodyStart == 0 ? m_body->reset() : m_body->seek(m_bodyStart);
 }
 
-void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
+void RetryingReply::send(const QByteArray &authorization, quint64 generation)
 {
     if (m_gate && !m_holdsSlot) {
         if (!m_gate->tryAcquire(m_original)) {
@@ -240,10 +240,10 @@ void RetryingReply::send(const QByteArray &accessToken, quint64 generation)
     QNetworkRequest request = m_original;
     request.setUrl(m_currentUrl);
     const bool authorized = m_session->authorizes(m_currentUrl);
-    m_sentToken = !accessToken.isEmpty() && authorized;
+    m_sentToken = !authorization.isEmpty() && authorized;
     if (m_sentToken) {
-        request.setRawHeader(ServerProfilePrivate::of(m_session->profile).authorizationHeader,
-            ServerProfilePrivate::of(m_session->profile).authorizationScheme + ' ' + accessToken);
+        request.setRawHeader(
+            ServerProfilePrivate::of(m_session->profile).authorizationHeader, authorization);
         m_sentGeneration = generation;
     } else if (authorized) {
         const auto [header, key] = m_session->apiKey();
@@ -326,7 +326,7 @@ void RetryingReply::waitForRefresh(quint64 seenGeneration, RefreshReason reason)
             if (m_done)
                 return;
             if (outcome.ok)
-                send(outcome.accessToken, outcome.generation);
+                send(outcome.authorization, outcome.generation);
             else
                 fail(outcome.error);
         });

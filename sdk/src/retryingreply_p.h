@@ -85,7 +85,8 @@ private:
     enum class Disposition { Undecided, Forward, Redirect };
 
     void start();
-    void send(const QByteArray &accessToken, quint64 generation);
+    // \a authorization: the Authorization header's value (SessionCore::Snapshot), empty for none.
+    void send(const QByteArray &authorization, quint64 generation);
     void waitForRefresh(quint64 seenGeneration, RefreshReason reason);
     void onMetaData();
     void onInnerReadyRead();

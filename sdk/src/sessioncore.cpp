@@ -71,6 +71,7 @@ SessionCore::Snapshot SessionCore::snapshot() const
     QMutexLocker lock(&m_mutex);
     Snapshot s;
     s.accessToken = m_access;
+    s.authorization = m_authorization;
     s.generation = m_generation;
     s.active = m_phase != Phase::SignedOut;
     s.mustRefresh = s.active && !freshLocked();
@@ -82,6 +83,16 @@ SessionCore::Phase SessionCore::phase() const
 {
     QMutexLocker lock(&m_mutex);
     return m_phase;
+}
+
+void SessionCore::setAccessLocked(const QByteArray &access)
+{
+    m_access = access;
+    // Every request of this token sends this value: put together once per token, not per
+    // request (≈ 2.5 k instructions a GET for a JWT, callgrind).
+    m_authorization = access.isEmpty()
+        ? QByteArray()
+        : ServerProfilePrivate::of(profile).authorizationScheme + ' ' + access;
 }
 
 bool SessionCore::freshLocked() const
@@ -155,6 +166,7 @@ SessionCore::Outcome SessionCore::currentOutcomeLocked() const
     if (m_phase == Phase::Active && !m_access.isEmpty()) {
         outcome.ok = true;
         outcome.accessToken = m_access;
+        outcome.authorization = m_authorization;
         outcome.generation = m_generation;
     } else {
         // A request that meets the end of a session late learns why it ended.
@@ -169,6 +181,7 @@ void SessionCore::change(QMutexLocker<QMutex> &lock, const Change &c)
     m_phase = c.to;
     if (c.to != Phase::Active) {
         m_access.clear();
+        m_authorization.clear();
         m_refresh.clear();
         m_freshUntilMs = std::numeric_limits<qint64>::max();
     }
@@ -196,6 +209,7 @@ void SessionCore::change(QMutexLocker<QMutex> &lock, const Change &c)
     case WaiterFate::Token:
         outcome.ok = true;
         outcome.accessToken = m_access;
+        outcome.authorization = m_authorization;
         outcome.generation = m_generation;
         break;
     case WaiterFate::Anonymous:
@@ -301,7 +315,7 @@ bool SessionCore::refreshSucceeded(
     QMutexLocker lock(&m_mutex);
     if (!m_refreshing || ticket != m_ticket || m_phase != Phase::Active)
         return false;
-    m_access = tokens.access;
+    setAccessLocked(tokens.access);
     if (!tokens.refresh.isEmpty())
         m_refresh = tokens.refresh;
     m_freshUntilMs = tokens.lifetimeMs < 0
@@ -425,7 +439,7 @@ void SessionCore::restoreFoundNothing()
 void SessionCore::startSession(const TokenSet &tokens, std::chrono::milliseconds freshnessMargin)
 {
     QMutexLocker lock(&m_mutex);
-    m_access = tokens.access;
+    setAccessLocked(tokens.access);
     m_refresh = tokens.refresh;
     m_freshUntilMs = tokens.lifetimeMs < 0
         ? std::numeric_limits<qint64>::max()
