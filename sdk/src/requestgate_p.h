@@ -47,6 +47,9 @@ public:
     void sawHttp2() { m_http2 = true; }
     // The manager is going away: nothing queued goes out any more.
     void close();
+    // close() was called: the manager is being destroyed (its destructor deletes the replies
+    // it still has from a list taken beforehand, inner replies included).
+    bool isClosed() const { return m_closed; }
 
     // How the manager opens a connection to an origin ahead of its first request
     // (QNetworkAccessManager::connectToHost): set by the manager.

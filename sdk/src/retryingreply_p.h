@@ -86,7 +86,8 @@ private:
     enum class Disposition { Undecided, Forward, Redirect };
 
     void start();
-    void send(const QByteArray &accessToken, quint64 generation);
+    // \a authorization: the Authorization header's value (SessionCore::Snapshot), empty for none.
+    void send(const QByteArray &authorization, quint64 generation);
     void waitForRefresh(quint64 seenGeneration, RefreshReason reason);
     void onMetaData();
     void onInnerReadyRead();
@@ -101,7 +102,9 @@ private:
     void clearHeaders();
     void fail(const AuthError &error);
     void finishOnce();
-    enum class DropMode { Abort, Delete };
+    // Destroy: as Abort, from the destructor; a finished inner reply is deleted at once when
+    // none of its signals is being delivered.
+    enum class DropMode { Abort, Delete, Destroy };
     // Keep: the caller gives the gate's slot back itself, once it is ready for the next reply.
     enum class SlotMode { Release, Keep };
     void dropInner(DropMode mode = DropMode::Abort, SlotMode slot = SlotMode::Release);

@@ -9,6 +9,19 @@
 
 namespace Latchkey {
 
+namespace {
+
+// An endpoint's path under the base URL's (empty when the profile has none).
+QString endpointPath(const QUrl &baseUrl, const QString &path)
+{
+    if (path.isEmpty())
+        return QString();
+    const QString base = baseUrl.path();
+    return (base.endsWith(QLatin1Char('/')) ? base.chopped(1) : base) + path;
+}
+
+} // namespace
+
 SessionCore::SessionCore(const ServerProfile &profile, const QUrl &baseUrl)
     : profile(profile)
     , baseUrl(baseUrl)
@@ -16,6 +29,8 @@ SessionCore::SessionCore(const ServerProfile &profile, const QUrl &baseUrl)
     , m_baseHost(baseUrl.host())
     , m_basePort(baseUrl.port(m_baseScheme == QLatin1String("https") ? 443 : 80))
     , m_baseIsLoopback(WireFormat::isLoopbackHost(m_baseHost))
+    , m_loginPath(endpointPath(baseUrl, ServerProfilePrivate::of(profile).login.path))
+    , m_refreshPath(endpointPath(baseUrl, ServerProfilePrivate::of(profile).refresh.path))
 { }
 
 bool SessionCore::authorizes(const QUrl &url) const
@@ -56,6 +71,7 @@ SessionCore::Snapshot SessionCore::snapshot() const
     QMutexLocker lock(&m_mutex);
     Snapshot s;
     s.accessToken = m_access;
+    s.authorization = m_authorization;
     s.generation = m_generation;
     s.active = m_phase != Phase::SignedOut;
     s.mustRefresh = s.active && !freshLocked();
@@ -67,6 +83,16 @@ SessionCore::Phase SessionCore::phase() const
 {
     QMutexLocker lock(&m_mutex);
     return m_phase;
+}
+
+void SessionCore::setAccessLocked(const QByteArray &access)
+{
+    m_access = access;
+    // Every request of this token sends this value: put together once per token, not per
+    // request (≈ 2.5 k instructions a GET for a JWT, callgrind).
+    m_authorization = access.isEmpty()
+        ? QByteArray()
+        : ServerProfilePrivate::of(profile).authorizationScheme + ' ' + access;
 }
 
 bool SessionCore::freshLocked() const
@@ -120,14 +146,10 @@ bool SessionCore::manages() const
 
 bool SessionCore::isAuthEndpoint(const QUrl &url) const
 {
-    const QString base
-        = baseUrl.path().endsWith(QLatin1Char('/')) ? baseUrl.path().chopped(1) : baseUrl.path();
-    for (const QString &path : { ServerProfilePrivate::of(profile).login.path,
-             ServerProfilePrivate::of(profile).refresh.path }) {
-        if (!path.isEmpty() && url.path() == base + path)
-            return true;
-    }
-    return false;
+    // Called for every request: the two paths were put together once (constructor).
+    const QString path = url.path();
+    return (!m_loginPath.isEmpty() && path == m_loginPath)
+        || (!m_refreshPath.isEmpty() && path == m_refreshPath);
 }
 
 void SessionCore::dispatch(QObject *context, Waiter waiter, const Outcome &outcome)
@@ -144,6 +166,7 @@ SessionCore::Outcome SessionCore::currentOutcomeLocked() const
     if (m_phase == Phase::Active && !m_access.isEmpty()) {
         outcome.ok = true;
         outcome.accessToken = m_access;
+        outcome.authorization = m_authorization;
         outcome.generation = m_generation;
     } else {
         // A request that meets the end of a session late learns why it ended.
@@ -158,6 +181,7 @@ void SessionCore::change(QMutexLocker<QMutex> &lock, const Change &c)
     m_phase = c.to;
     if (c.to != Phase::Active) {
         m_access.clear();
+        m_authorization.clear();
         m_refresh.clear();
         m_freshUntilMs = std::numeric_limits<qint64>::max();
     }
@@ -185,6 +209,7 @@ void SessionCore::change(QMutexLocker<QMutex> &lock, const Change &c)
     case WaiterFate::Token:
         outcome.ok = true;
         outcome.accessToken = m_access;
+        outcome.authorization = m_authorization;
         outcome.generation = m_generation;
         break;
     case WaiterFate::Anonymous:
@@ -290,7 +315,7 @@ bool SessionCore::refreshSucceeded(
     QMutexLocker lock(&m_mutex);
     if (!m_refreshing || ticket != m_ticket || m_phase != Phase::Active)
         return false;
-    m_access = tokens.access;
+    setAccessLocked(tokens.access);
     if (!tokens.refresh.isEmpty())
         m_refresh = tokens.refresh;
     m_freshUntilMs = tokens.lifetimeMs < 0
@@ -414,7 +439,7 @@ void SessionCore::restoreFoundNothing()
 void SessionCore::startSession(const TokenSet &tokens, std::chrono::milliseconds freshnessMargin)
 {
     QMutexLocker lock(&m_mutex);
-    m_access = tokens.access;
+    setAccessLocked(tokens.access);
     m_refresh = tokens.refresh;
     m_freshUntilMs = tokens.lifetimeMs < 0
         ? std::numeric_limits<qint64>::max()

@@ -46,6 +46,7 @@ public:
     struct Snapshot
     {
         QByteArray accessToken;
+        QByteArray authorization; // the Authorization header's value for accessToken
         quint64 generation = 0;
         bool active = false; // restoring or signed in: requests to the origin are managed
         bool mustRefresh = false; // no usable access token: wait for a refresh first
@@ -58,6 +59,7 @@ public:
     {
         bool ok = false;
         QByteArray accessToken;
+        QByteArray authorization; // the Authorization header's value for accessToken
         quint64 generation = 0;
         AuthError error;
     };
@@ -193,6 +195,7 @@ private:
     void change(QMutexLocker<QMutex> &lock, const Change &c);
     bool startRefreshLocked(RefreshReason reason);
     bool freshLocked() const;
+    void setAccessLocked(const QByteArray &access);
     static void dispatch(QObject *context, Waiter waiter, const Outcome &outcome);
     Outcome currentOutcomeLocked() const;
 
@@ -201,11 +204,15 @@ private:
     const QString m_baseHost;
     const int m_basePort;
     const bool m_baseIsLoopback;
+    // The login and refresh endpoints' full paths (empty: none), for isAuthEndpoint().
+    const QString m_loginPath;
+    const QString m_refreshPath;
 
     mutable QMutex m_mutex;
     Runner m_runner;
     Phase m_phase = Phase::SignedOut;
     QByteArray m_access;
+    QByteArray m_authorization; // the profile's authorization scheme, a space, m_access
     QByteArray m_refresh;
     quint64 m_generation = 1; // of the access token: a new one with every token and change
     quint64 m_ticket = 0; // of the refresh in flight (or the last one)
