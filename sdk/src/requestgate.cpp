@@ -70,9 +70,7 @@ void RequestGate::drain()
     m_draining = true;
     const std::shared_ptr<RequestGate> self = shared_from_this();
     while (!m_closed && !m_queue.isEmpty() && m_inFlight < width(m_queue.constFirst().pipelined)) {
-        const QPointer<RetryingReply> reply = m_queue.takeFirst().reply;
-        if (!reply)
-            continue;
+        RetryingReply *reply = m_queue.takeFirst().reply;
         ++m_inFlight;
         reply->resume();
     }

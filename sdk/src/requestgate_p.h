@@ -2,7 +2,6 @@
 
 #include <QList>
 #include <QNetworkRequest>
-#include <QPointer>
 
 #include <functional>
 #include <memory>
@@ -45,6 +44,7 @@ public:
     void release();
     // An answer came over HTTP/2: the manager's connection multiplexes.
     void sawHttp2() { m_http2 = true; }
+    bool http2Seen() const { return m_http2; }
     // The manager is going away: nothing queued goes out any more.
     void close();
     // close() was called: the manager is being destroyed (its destructor deletes the replies
@@ -65,7 +65,8 @@ public:
 private:
     struct Entry
     {
-        QPointer<RetryingReply> reply;
+        // Plain: a reply leaves the queue (remove()) before it is destroyed or finished.
+        RetryingReply *reply;
         QNetworkRequest::Priority priority;
         bool pipelined;
     };

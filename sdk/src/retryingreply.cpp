@@ -482,7 +482,8 @@ void RetryingReply::onInnerFinished()
     if (m_done || !m_inner)
         return;
     // Its connection is free for the next request (its data stays readable here).
-    if (m_holdsSlot && m_inner->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool())
+    if (m_holdsSlot && !m_gate->http2Seen()
+        && m_inner->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool())
         m_gate->sawHttp2();
     releaseSlot();
     switch (m_disposition) {
