@@ -217,6 +217,7 @@ AuthError AuthClientPrivate::takeStoreError()
 void AuthClientPrivate::supersedePending(const QString &why)
 {
     ++operation;
+    coordinator->releaseAhead(); // a superseded restore's lock, taken before its read
     const AuthError cancelled(AuthError::Kind::Cancelled, why);
     if (oidc)
         oidc->cancel(cancelled); // its callback is stale now: it only stops listening
@@ -272,16 +273,35 @@ void AuthClientPrivate::wipe(const QString &id, TokenStore::DoneCallback done)
     storeQueue->remove(lastIdentityKey(), std::move(done));
 }
 
+QString AuthClientPrivate::sharedLockName(const QString &id) const
+{
+    if (!store || store->sharedName().isEmpty() || id.isEmpty() || serviceMode)
+        return QString();
+    return store->sharedName() + QLatin1Char('\n') + tokenKey(id);
+}
+
 void AuthClientPrivate::readStoredSession(const QString &identity,
-    std::function<void(const QString &, const QByteArray &, const AuthError &)> done)
+    std::function<void(const QString &, const QByteArray &, const AuthError &)> done,
+    bool lockAhead)
 {
     QPointer<AuthClient> guard(q);
-    auto readToken = [this, guard, done](const QString &id) {
-        storeQueue->read(
-            tokenKey(id), [guard, done, id](const QByteArray &secret, const AuthError &error) {
-                if (guard)
-                    done(id, secret, error);
-            });
+    auto readToken = [this, guard, done, lockAhead](const QString &id) {
+        auto read = [this, guard, done, id] {
+            storeQueue->read(
+                tokenKey(id), [guard, done, id](const QByteArray &secret, const AuthError &error) {
+                    if (guard)
+                        done(id, secret, error);
+                });
+        };
+        const QString lockName = lockAhead ? sharedLockName(id) : QString();
+        if (lockName.isEmpty()) {
+            read();
+            return;
+        }
+        coordinator->lockAhead(lockName, [guard, read](bool) {
+            if (guard)
+                read();
+        });
     };
     if (!identity.isEmpty()) {
         readToken(identity);
@@ -409,12 +429,7 @@ AuthClient::AuthClient(const ServerProfile &profile, const QUrl &baseUrl, QObjec
         connect(d->oidc, &OidcSignIn::deviceCodeReceived, this, &AuthClient::deviceCodeReceived);
     }
     d->coordinator->setSharedStore({
-        [this]() -> QString {
-            const TokenStore *store = d->store;
-            if (!store || store->sharedName().isEmpty() || d->identity.isEmpty() || d->serviceMode)
-                return QString();
-            return store->sharedName() + QLatin1Char('\n') + d->tokenKey(d->identity);
-        },
+        [this]() -> QString { return d->sharedLockName(d->identity); },
         [this](std::function<void(const QByteArray &)> done) {
             d->storeQueue->read(d->tokenKey(d->identity),
                 [done = std::move(done)](
@@ -719,6 +734,7 @@ AuthReply *AuthClient::restore(const QString &identity)
     // Nothing to restore (or the store could not say): the requests that waited go out
     // without a token, as for anybody signed out.
     auto foundNothing = [this](const AuthError &error) {
+        d->coordinator->releaseAhead(); // no refresh follows the read
         d->core->restoreFoundNothing();
         d->setState(State::SignedOut);
         if (!d->signInByItself(false)) // a service signs in instead
@@ -799,7 +815,8 @@ AuthReply *AuthClient::restore(const QString &identity)
                 d->oidc->withMetadata(discovered);
             });
     };
-    d->readStoredSession(wanted,
+    d->readStoredSession(
+        wanted,
         [current, foundNothing, refreshAtProvider](
             const QString &id, const QByteArray &refreshToken, const AuthError &error) {
             if (!current())
@@ -812,7 +829,8 @@ AuthReply *AuthClient::restore(const QString &identity)
                                  : QStringLiteral("No stored session for %1").arg(id)));
             else
                 refreshAtProvider(id, refreshToken);
-        });
+        },
+        true);
     return reply;
 }
 

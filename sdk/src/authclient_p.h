@@ -68,8 +68,14 @@ public:
 
     // Reads a stored session from the token store: \a identity's, else the last one signed in.
     // \a done gets the identity found, its refresh token (empty: none) and a store error.
+    // With \a lockAhead (restore), the refresh token is read under the shared refresh lock,
+    // kept for the refresh that follows (RefreshCoordinator::lockAhead).
     void readStoredSession(const QString &identity,
-        std::function<void(const QString &, const QByteArray &, const AuthError &)> done);
+        std::function<void(const QString &, const QByteArray &, const AuthError &)> done,
+        bool lockAhead = false);
+    // The cross-process refresh lock of \a identity's stored session; empty when the store is
+    // not shared with other processes.
+    QString sharedLockName(const QString &identity) const;
 
     void onRefreshed(const TokenSet &tokens, RefreshReason reason);
     void onRejected(const AuthError &error, RefreshReason reason);

@@ -91,6 +91,25 @@ void RefreshCoordinator::preconnect()
         m_core->sslConfiguration());
 }
 
+void RefreshCoordinator::lockAhead(const QString &lockName, std::function<void(bool)> then)
+{
+    releaseShared();
+    ++m_lockTicket;
+    m_lock->acquire(
+        lockName,
+        [this, then] {
+            m_lockedAhead = true;
+            then(true);
+        },
+        [then](const QString &) { then(false); });
+}
+
+void RefreshCoordinator::releaseAhead()
+{
+    if (m_lockedAhead)
+        releaseShared();
+}
+
 void RefreshCoordinator::scheduleReconnect(const AuthError &error)
 {
     // Like the retries, but slower and without end: 2 s, 4 s, … up to 5 min, with jitter. While
@@ -160,7 +179,19 @@ void RefreshCoordinator::run(RefreshReason reason, quint64 ticket)
 {
     if (!m_core->isCurrent(ticket))
         return; // superseded before it started
-    cancel(); // a leftover of a refresh that was abandoned meanwhile
+    // A restore read the stored token under the lock it took ahead (lockAhead): kept, and the
+    // first attempt refreshes with that token without reading the store again.
+    const bool lockedAhead = m_lockedAhead && m_lock->isHeld();
+    if (lockedAhead) {
+        m_lockedAhead = false;
+        m_retry.stop();
+        m_overall.stop();
+        if (m_call)
+            m_call->abort();
+    } else {
+        cancel(); // a leftover of a refresh that was abandoned meanwhile
+    }
+    m_tokenReadUnderLock = lockedAhead;
     if (lcTiming().isDebugEnabled()) {
         m_clock.start();
         qCDebug(lcTiming) << "refresh starts, reason" << int(reason);
@@ -221,7 +252,8 @@ void RefreshCoordinator::attempt()
         return;
     }
     const QString lockName = m_shared.lockName ? m_shared.lockName() : QString();
-    if (lockName.isEmpty()) {
+    const bool readUnderLock = std::exchange(m_tokenReadUnderLock, false);
+    if (lockName.isEmpty() || (readUnderLock && m_lock->isHeld())) {
         send(refreshToken);
         return;
     }
@@ -267,6 +299,8 @@ void RefreshCoordinator::lockNotTaken(quint64 ticket, const QString &reason)
 
 void RefreshCoordinator::releaseShared()
 {
+    m_lockedAhead = false;
+    m_tokenReadUnderLock = false;
     m_lock->release();
 }
 

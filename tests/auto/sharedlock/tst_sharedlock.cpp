@@ -86,6 +86,33 @@ private:
     std::vector<Write> m_held;
     bool m_holding = false;
 };
+// The OS keychain, counting the reads of each entry.
+class CountingStore : public TokenStore
+{
+    Q_OBJECT
+public:
+    CountingStore()
+        : m_inner(new KeychainTokenStore(this))
+    { }
+    void read(const QString &key, ReadCallback done) override
+    {
+        ++reads[key];
+        m_inner->read(key, std::move(done));
+    }
+    void write(const QString &key, const QByteArray &secret, DoneCallback done) override
+    {
+        m_inner->write(key, secret, std::move(done));
+    }
+    void remove(const QString &key, DoneCallback done) override
+    {
+        m_inner->remove(key, std::move(done));
+    }
+    QString sharedName() const override { return m_inner->sharedName(); }
+    QHash<QString, int> reads;
+
+private:
+    KeychainTokenStore *m_inner;
+};
 } // namespace
 
 class TestSharedLock : public QObject
@@ -310,6 +337,62 @@ private Q_SLOTS:
             third.release();
             SharedRefreshLock::setTiming(m_defaults);
         }
+    }
+
+    void restoreReadsTheStoredTokenOnce()
+    {
+        // A keychain read takes milliseconds. A restore takes the refresh lock before it reads
+        // the stored token, so the refresh uses what it read and does not read it again.
+        QVERIFY2(keyringAvailable(), "run under tests/support/with-keyring.sh");
+        QVERIFY(startServer());
+        auto first = newClient(new KeychainTokenStore);
+        QVERIFY(!await(first->signIn(guest, guestPassword)).isError());
+        QVERIFY(!await(first->flush()).isError());
+        first.reset();
+        auto *store = new CountingStore;
+        auto restored = newClient(store);
+        QVERIFY(!await(restored->restore()).isError());
+        QCOMPARE(restored->state(), AuthClient::State::SignedIn);
+        QVERIFY(!store->reads.isEmpty());
+        for (auto it = store->reads.cbegin(); it != store->reads.cend(); ++it)
+            QVERIFY2(it.value() == 1,
+                qPrintable(it.key() + QStringLiteral(" read %1 times").arg(it.value())));
+        QNetworkReply *reply = getBookings(restored.get());
+        QVERIFY(awaitAll({ reply }));
+        QCOMPARE(httpStatus(reply), 200);
+        delete reply;
+        QVERIFY(!await(restored->signOut()).isError());
+    }
+
+    void clientsRestoringTogetherNeverPresentASpentToken()
+    {
+        // Two processes of one app start at the same moment and restore the same stored
+        // session from a server that rotates refresh tokens and treats a reused one as theft:
+        // the second refreshes with the token the first stored, never with the one both read.
+        QVERIFY2(keyringAvailable(), "run under tests/support/with-keyring.sh");
+        QVERIFY(startServer());
+        auto first = newClient(new KeychainTokenStore);
+        QVERIFY(!await(first->signIn(guest, guestPassword)).isError());
+        QVERIFY(!await(first->flush()).isError());
+        first.reset();
+        const double before = m_server->metric(refreshOk);
+        auto a = newClient(new KeychainTokenStore);
+        auto b = newClient(new KeychainTokenStore);
+        AuthReply *ra = a->restore();
+        AuthReply *rb = b->restore();
+        QCOMPARE(await(ra), AuthError());
+        QCOMPARE(await(rb), AuthError());
+        QCOMPARE(m_server->metric(refreshOk) - before, 2.0);
+        QCOMPARE(m_server->metric(refreshReused), 0.0);
+        QNetworkReply *fromA = getBookings(a.get());
+        QNetworkReply *fromB = getBookings(b.get());
+        QVERIFY(awaitAll({ fromA, fromB }));
+        QCOMPARE(httpStatus(fromA), 200);
+        QCOMPARE(httpStatus(fromB), 200);
+        delete fromA;
+        delete fromB;
+        QVERIFY(!await(b->flush()).isError());
+        QVERIFY(!await(b->signOut()).isError());
     }
 
     void twoProcessesRefreshingTogetherKeepTheSession()
