@@ -238,13 +238,33 @@ void runOverhead(Context &c)
     }
     c.check(QStringLiteral("overhead: every request answered 2xx"), allOk, failures);
 
+    // Instructions are not quite deterministic: how Qt's network thread and the event loop
+    // interleave moves raw Qt's count by up to ±10 k a GET (QCoreApplication::removePostedEvents
+    // with a long queue), so three interleaved pairs, medians.
     double irLk = -1, irRaw = -1;
+    Stats irRaws, irLks, irRatios;
     QString why;
     if (c.options.callgrind && !c.external()) {
-        c.progress(QStringLiteral("overhead: callgrind instruction counts (about a minute)"));
-        irRaw = callgrindInstructionsPerRequest(c, QStringLiteral("callgrind-raw"), &why);
-        if (irRaw > 0)
-            irLk = callgrindInstructionsPerRequest(c, QStringLiteral("callgrind-latchkey"), &why);
+        const int pairs = c.options.quick ? 1 : 3;
+        c.progress(QStringLiteral("overhead: callgrind instruction counts, %1 pairs (about %1 "
+                                  "minutes)")
+                       .arg(pairs));
+        for (int i = 0; i < pairs; ++i) {
+            const double raw
+                = callgrindInstructionsPerRequest(c, QStringLiteral("callgrind-raw"), &why);
+            const double lk = raw > 0
+                ? callgrindInstructionsPerRequest(c, QStringLiteral("callgrind-latchkey"), &why)
+                : -1;
+            if (raw <= 0 || lk <= 0)
+                break;
+            irRaws.add(raw);
+            irLks.add(lk);
+            irRatios.add(lk / raw);
+        }
+        if (!irRatios.values.isEmpty()) {
+            irRaw = irRaws.median();
+            irLk = irLks.median();
+        }
     }
 
     QStringList t;
@@ -263,8 +283,10 @@ void runOverhead(Context &c)
     if (irLk > 0) {
         t << QString()
           << QStringLiteral("Client instructions per request (callgrind, difference of 1,200 "
-                            "and 200 requests): raw %1, Latchkey %2, ratio %3.")
-                 .arg(num(irRaw, 0), num(irLk, 0), num(irLk / irRaw, 3));
+                            "and 200 requests, %1 interleaved pairs): raw %2, Latchkey %3, "
+                            "ratio %4.")
+                 .arg(irRatios.values.size())
+                 .arg(irRaws.text(0), irLks.text(0), irRatios.text(3));
     } else if (c.options.callgrind && !c.external()) {
         t << QString() << QStringLiteral("Callgrind: %1.").arg(why);
     }
@@ -279,7 +301,8 @@ void runOverhead(Context &c)
             { QStringLiteral("cpuRatio"), cpuRatio.json() },
             { QStringLiteral("instructionsPerRequestRaw"), irRaw },
             { QStringLiteral("instructionsPerRequestLatchkey"), irLk },
-            { QStringLiteral("instructionsRatio"), irLk > 0 ? irLk / irRaw : -1 } });
+            { QStringLiteral("instructionsRatio"),
+                irRatios.values.isEmpty() ? QJsonValue(-1) : QJsonValue(irRatios.json()) } });
     if (!c.options.quick) {
         c.target(QStringLiteral("overhead wall ratio"), QStringLiteral("≤ 1.03"), wallRatio.text(3),
             wallRatio.median() <= 1.03);
@@ -287,7 +310,7 @@ void runOverhead(Context &c)
             cpuRatio.median() <= 1.03);
         if (irLk > 0)
             c.target(QStringLiteral("instructions per GET / raw (callgrind)"),
-                QStringLiteral("≤ 1.03"), num(irLk / irRaw, 3), irLk / irRaw <= 1.03);
+                QStringLiteral("≤ 1.03"), irRatios.text(3), irRatios.median() <= 1.03);
     }
 }
 
