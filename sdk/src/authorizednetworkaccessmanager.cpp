@@ -23,6 +23,7 @@ AuthorizedNetworkAccessManager::AuthorizedNetworkAccessManager(AuthClient *clien
     : QNetworkAccessManager(parent)
     , d(new AuthorizedNetworkAccessManagerPrivate { AuthClientPrivate::sessionOf(client) })
 {
+    d->gate->setContext(this);
     // Queued: it is asked for from inside createRequest().
     d->gate->setWarmUp([this](const QUrl &url) {
         QMetaObject::invokeMethod(

@@ -58,13 +58,32 @@ void RequestGate::release()
 {
     if (m_inFlight > 0)
         --m_inFlight;
-    drain();
+    scheduleDrain();
+}
+
+void RequestGate::scheduleDrain()
+{
+    if (m_drainPosted || m_closed || m_queue.isEmpty() || !m_context)
+        return;
+    m_drainPosted = true;
+    // Once per turn of the event loop, however many slots were freed in it (1,000 replies
+    // aborted in one loop let nothing out).
+    QMetaObject::invokeMethod(
+        m_context,
+        [gate = weak_from_this()] {
+            if (const std::shared_ptr<RequestGate> self = gate.lock()) {
+                self->m_drainPosted = false;
+                self->drain();
+            }
+        },
+        Qt::QueuedConnection);
 }
 
 void RequestGate::drain()
 {
-    // A resumed reply may release its slot again at once (it waits for a refresh instead):
-    // the loop below goes on rather than recursing.
+    // From the event loop (scheduleDrain). A resumed reply may give its slot back at once (it
+    // waits for a refresh, or fails: its session ended), and the application may delete
+    // replies or the manager in a slot of the failure: the loop re-reads the queue each time.
     if (m_draining || m_closed)
         return;
     m_draining = true;

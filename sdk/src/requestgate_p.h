@@ -2,6 +2,7 @@
 
 #include <QList>
 #include <QNetworkRequest>
+#include <QObject>
 
 #include <functional>
 #include <memory>
@@ -40,8 +41,12 @@ public:
     void enqueue(RetryingReply *reply, const QNetworkRequest &request);
     // A queued reply that no longer wants its turn (aborted, deleted).
     void remove(RetryingReply *reply);
-    // A slot is free: the next queued replies that fit go out (at once, in this call).
+    // A slot is free: the next queued replies that fit go out, from the event loop of the
+    // manager's thread (never inside the caller: a release happens in a reply's slots, its
+    // abort() and its destructor, where the application must not be called back).
     void release();
+    // The object whose thread's event loop lets queued replies out (the manager).
+    void setContext(QObject *context) { m_context = context; }
     // An answer came over HTTP/2: the manager's connection multiplexes.
     void sawHttp2() { m_http2 = true; }
     bool http2Seen() const { return m_http2; }
@@ -71,6 +76,7 @@ private:
         bool pipelined;
     };
     int width(bool pipelined) const;
+    void scheduleDrain();
     void drain();
 
     QList<Entry> m_queue;
@@ -78,6 +84,8 @@ private:
     bool m_http2 = false;
     bool m_closed = false;
     bool m_draining = false;
+    bool m_drainPosted = false;
+    QObject *m_context = nullptr;
     bool m_used = false; // a request went to Qt, or a connection was opened ahead
     std::function<void(const QUrl &)> m_warmUp;
 };

@@ -177,6 +177,13 @@ void RetryingReply::resume()
         releaseSlot();
         return;
     }
+    // Made in a session that has ended meanwhile (signed out, expired, replaced): it fails as
+    // that session's waiting requests did, and never goes out in the next one.
+    AuthError ended;
+    if (m_madeInSession && m_session->endedSince(m_epoch, &ended) && ended.isError()) {
+        fail(ended);
+        return;
+    }
     start();
 }
 
@@ -210,6 +217,11 @@ void RetryingReply::holdBack(quint64 generation)
 void RetryingReply::start()
 {
     const SessionCore::Snapshot snap = m_session->snapshot();
+    if (!m_epochKnown) {
+        m_epochKnown = true;
+        m_epoch = snap.epoch;
+        m_madeInSession = snap.active;
+    }
     if (!snap.active || !m_session->authorizes(m_currentUrl))
         send(QByteArray(), 0);
     else if (snap.mustRefresh) {
@@ -219,7 +231,10 @@ void RetryingReply::start()
             m_replayed = true;
         if (m_gate)
             m_gate->warmUp(m_currentUrl);
-        waitForRefresh(snap.generation, RefreshReason::Freshness);
+        // A refused token asks for a refresh even after one failed (as its 401 would have):
+        // the next request tries again; a merely stale one fails fast while offline.
+        waitForRefresh(
+            snap.generation, snap.refused ? RefreshReason::Unauthorized : RefreshReason::Freshness);
     } else {
         send(snap.authorization, snap.generation);
     }
@@ -378,7 +393,10 @@ void RetryingReply::onMetaData()
     stopWatchingUnsent();
     const int status = m_inner->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     span("answered", status);
-    if (status == 401 && m_sentToken)
+    // A 401 to a replay (with a token fresh from the refresh) says more about the endpoint
+    // than about the token: it marks nothing refused, or every other request would pay a
+    // refresh for it.
+    if (status == 401 && m_sentToken && !m_replayed)
         m_session->reportRejected(m_sentGeneration);
     if (status == 401 && m_sentToken && !m_replayed) {
         if (m_body && m_body->isSequential()) {

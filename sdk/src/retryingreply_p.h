@@ -154,6 +154,9 @@ private:
     bool m_holdsSlot = false; // an attempt of this reply counts against the gate
     bool m_queued = false; // waiting in the gate for a slot
     QElapsedTimer m_clock; // started only while latchkey.timing is enabled
+    quint64 m_epoch = 0; // the session it was made in (SessionCore::Snapshot::epoch)
+    bool m_epochKnown = false;
+    bool m_madeInSession = false; // made while a session was active or restoring
 };
 
 } // namespace Latchkey

@@ -76,7 +76,18 @@ SessionCore::Snapshot SessionCore::snapshot() const
     s.active = m_phase != Phase::SignedOut;
     s.mustRefresh = s.active && !freshLocked();
     s.refused = m_phase == Phase::Active && m_refusedGeneration == m_generation;
+    s.epoch = m_epoch;
     return s;
+}
+
+bool SessionCore::endedSince(quint64 epoch, AuthError *error) const
+{
+    QMutexLocker lock(&m_mutex);
+    if (epoch == m_epoch)
+        return false;
+    if (!(m_phase == Phase::SignedOut && m_nothingRestored && m_epoch == epoch + 1))
+        *error = m_lastEnd;
+    return true;
 }
 
 SessionCore::Phase SessionCore::phase() const
@@ -190,7 +201,16 @@ void SessionCore::change(QMutexLocker<QMutex> &lock, const Change &c)
     m_nothingRestored = c.waiters == WaiterFate::Anonymous;
     if (c.to != Phase::Active || c.waiters == WaiterFate::Token)
         m_offline = false; // a new phase, or an answer from the server
+    // A refused token stays refused through a change that brings no new one (a failed
+    // refresh): requests keep waiting for the next refresh rather than send it again.
+    const bool refused = m_refusedGeneration == m_generation;
     ++m_generation; // no request sent before this change can take its token into the next phase
+    if (refused && c.to == Phase::Active && c.waiters != WaiterFate::Token && !m_access.isEmpty())
+        m_refusedGeneration = m_generation;
+    if (from != Phase::SignedOut && c.to != Phase::Active) {
+        ++m_epoch; // the session ends (or a restore found none)
+        m_lastEnd = c.error;
+    }
     const bool wasRefreshing = m_refreshing;
     if (c.refreshOver && m_refreshing) {
         m_refreshing = false;

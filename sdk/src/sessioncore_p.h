@@ -51,6 +51,10 @@ public:
         bool active = false; // restoring or signed in: requests to the origin are managed
         bool mustRefresh = false; // no usable access token: wait for a refresh first
         bool refused = false; // ... because the server refused it (a 401, reportRejected)
+        // Which session: changes when one ends (signed out, expired, replaced by a sign-in or
+        // a restore), not with its refreshes. A request made in one session never goes out in
+        // the next (RetryingReply::resume).
+        quint64 epoch = 0;
     };
 
     // What a waiter is told. ok with a token: send with it. ok without one: there is no session
@@ -155,6 +159,11 @@ public:
     // Proactive refresh: starts one unless one is in flight. Returns false if none started.
     bool startRefresh(RefreshReason reason);
 
+    // Whether the session of \a epoch ended since, and if so how a request made in it fails
+    // (*error; untouched when the session ended because a restore found none: such a request
+    // goes out without a token, as the restore's waiters do).
+    bool endedSince(quint64 epoch, AuthError *error) const;
+
     // Offline: the last refresh could not reach the server (or it failed) and there is no usable
     // access token. Requests then fail at once with that error instead of each trying again;
     // the coordinator reconnects (backoff, network back, restore()). Any answer ends it.
@@ -228,6 +237,8 @@ private:
     ServerProfile m_exchange { profile };
     qint64 m_freshUntilMs = std::numeric_limits<qint64>::max(); // on Clock::instance()
     quint64 m_refusedGeneration = 0; // the server answered 401 to the token of this generation
+    quint64 m_epoch = 1; // of the session (Snapshot::epoch)
+    AuthError m_lastEnd; // how the last session ended
     QList<Pending> m_waiters;
     QList<Settle> m_settles;
     struct Unsent
