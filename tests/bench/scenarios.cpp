@@ -238,9 +238,11 @@ void runOverhead(Context &c)
     }
     c.check(QStringLiteral("overhead: every request answered 2xx"), allOk, failures);
 
-    // Instructions are not quite deterministic: how Qt's network thread and the event loop
-    // interleave moves raw Qt's count by up to ±10 k a GET (QCoreApplication::removePostedEvents
-    // with a long queue), so three interleaved pairs, medians.
+    // Instructions are not quite deterministic: raw Qt's count is bimodal, ≈ 440–455 k a GET or
+    // ≈ 610 k when QCoreApplication::removePostedEvents scans its long queue of posted events
+    // (1,200 requests queued at once; Latchkey's gate keeps that queue short, ≈ 470 k every
+    // time). Three interleaved pairs; the ratio compares the fewest of each side, so raw Qt's
+    // expensive mode never flatters Latchkey.
     double irLk = -1, irRaw = -1;
     Stats irRaws, irLks, irRatios;
     QString why;
@@ -262,8 +264,8 @@ void runOverhead(Context &c)
             irRatios.add(lk / raw);
         }
         if (!irRatios.values.isEmpty()) {
-            irRaw = irRaws.median();
-            irLk = irLks.median();
+            irRaw = irRaws.min();
+            irLk = irLks.min();
         }
     }
 
@@ -283,10 +285,11 @@ void runOverhead(Context &c)
     if (irLk > 0) {
         t << QString()
           << QStringLiteral("Client instructions per request (callgrind, difference of 1,200 "
-                            "and 200 requests, %1 interleaved pairs): raw %2, Latchkey %3, "
-                            "ratio %4.")
+                            "and 200 requests, %1 interleaved pairs, median (min–max)): raw %2, "
+                            "Latchkey %3; the fewest of each, %4 and %5: ratio %6.")
                  .arg(irRatios.values.size())
-                 .arg(irRaws.text(0), irLks.text(0), irRatios.text(3));
+                 .arg(irRaws.text(0), irLks.text(0), num(irRaw, 0), num(irLk, 0),
+                     num(irLk / irRaw, 3));
     } else if (c.options.callgrind && !c.external()) {
         t << QString() << QStringLiteral("Callgrind: %1.").arg(why);
     }
@@ -301,7 +304,8 @@ void runOverhead(Context &c)
             { QStringLiteral("cpuRatio"), cpuRatio.json() },
             { QStringLiteral("instructionsPerRequestRaw"), irRaw },
             { QStringLiteral("instructionsPerRequestLatchkey"), irLk },
-            { QStringLiteral("instructionsRatio"),
+            { QStringLiteral("instructionsRatio"), irLk > 0 ? irLk / irRaw : -1 },
+            { QStringLiteral("instructionsRatioPerPair"),
                 irRatios.values.isEmpty() ? QJsonValue(-1) : QJsonValue(irRatios.json()) } });
     if (!c.options.quick) {
         c.target(QStringLiteral("overhead wall ratio"), QStringLiteral("≤ 1.03"), wallRatio.text(3),
@@ -310,7 +314,7 @@ void runOverhead(Context &c)
             cpuRatio.median() <= 1.03);
         if (irLk > 0)
             c.target(QStringLiteral("instructions per GET / raw (callgrind)"),
-                QStringLiteral("≤ 1.03"), irRatios.text(3), irRatios.median() <= 1.03);
+                QStringLiteral("≤ 1.03"), num(irLk / irRaw, 3), irLk / irRaw <= 1.03);
     }
 }
 
