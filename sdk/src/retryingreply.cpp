@@ -180,8 +180,11 @@ void RetryingReply::resume()
     // Made in a session that has ended meanwhile (signed out, expired, replaced): it fails as
     // that session's waiting requests did, and never goes out in the next one.
     AuthError ended;
-    if (m_madeInSession && m_session->endedSince(m_epoch, &ended) && ended.isError()) {
-        fail(ended);
+    if (m_madeInSession && m_session->endedSince(m_epoch, &ended)) {
+        if (ended.isError())
+            fail(ended);
+        else
+            send(QByteArray(), 0); // a restore found nothing: as its waiters went out
         return;
     }
     start();

@@ -85,8 +85,13 @@ bool SessionCore::endedSince(quint64 epoch, AuthError *error) const
     QMutexLocker lock(&m_mutex);
     if (epoch == m_epoch)
         return false;
-    if (!(m_phase == Phase::SignedOut && m_nothingRestored && m_epoch == epoch + 1))
-        *error = m_lastEnd;
+    if (epoch + 1 == m_emptyRestoreEpoch)
+        return true; // a restore that found nothing: out without a token, as its waiters went
+    // The end of the request's own session; if more ended since, that one's reason is gone.
+    *error = epoch + 1 == m_epoch
+        ? m_lastEnd
+        : AuthError(AuthError::Kind::NotSignedIn,
+            QStringLiteral("The session this request was made in has ended"));
     return true;
 }
 
@@ -210,6 +215,8 @@ void SessionCore::change(QMutexLocker<QMutex> &lock, const Change &c)
     if (from != Phase::SignedOut && c.to != Phase::Active) {
         ++m_epoch; // the session ends (or a restore found none)
         m_lastEnd = c.error;
+        if (c.waiters == WaiterFate::Anonymous)
+            m_emptyRestoreEpoch = m_epoch;
     }
     const bool wasRefreshing = m_refreshing;
     if (c.refreshOver && m_refreshing) {

@@ -160,8 +160,8 @@ public:
     bool startRefresh(RefreshReason reason);
 
     // Whether the session of \a epoch ended since, and if so how a request made in it fails
-    // (*error; untouched when the session ended because a restore found none: such a request
-    // goes out without a token, as the restore's waiters do).
+    // (*error; untouched when it ended because a restore found none: such a request goes out
+    // without a token, as the restore's waiters did, whatever session exists now).
     bool endedSince(quint64 epoch, AuthError *error) const;
 
     // Offline: the last refresh could not reach the server (or it failed) and there is no usable
@@ -239,6 +239,7 @@ private:
     quint64 m_refusedGeneration = 0; // the server answered 401 to the token of this generation
     quint64 m_epoch = 1; // of the session (Snapshot::epoch)
     AuthError m_lastEnd; // how the last session ended
+    quint64 m_emptyRestoreEpoch = 0; // the epoch a restore that found nothing began
     QList<Pending> m_waiters;
     QList<Settle> m_settles;
     struct Unsent

@@ -295,6 +295,27 @@ private Q_SLOTS:
         QVERIFY(!waiting->isFinished());
         QVERIFY(!restore->isFinished());
     }
+
+    void requestFromAnEmptyRestoreNeverCarriesTheNextSessionsToken()
+    {
+        // A request made while a restore runs that finds nothing goes out without a token, as
+        // the restore's waiting requests do, even when its turn in the gate comes only after
+        // somebody signed in.
+        QVERIFY(start());
+        auto *nam = m_client->networkAccessManager();
+        QList<QNetworkReply *> replies = fill(nam);
+        QTRY_COMPARE(int(m_held.size()), 6);
+        AuthReply *restore = m_client->restore(QStringLiteral("nobody"));
+        replies << get(nam, QStringLiteral("/api/seen"), QStringLiteral("during"));
+        QCOMPARE(await(restore).kind(), AuthError::Kind::NotSignedIn);
+        QVERIFY(!await(m_client->signIn(QStringLiteral("ada"), QStringLiteral("pw"))).isError());
+        QTRY_VERIFY((release(), allFinished(replies)));
+        QCOMPARE(m_order.filter(QStringLiteral("during")).size(), 1);
+        QCOMPARE(m_authorizations.size(), 1);
+        QVERIFY2(
+            m_authorizations.constFirst().isEmpty(), m_authorizations.constFirst().constData());
+        qDeleteAll(replies);
+    }
 };
 
 QTEST_MAIN(TestRequestGate)
