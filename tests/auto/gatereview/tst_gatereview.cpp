@@ -2,6 +2,7 @@
 #include <latchkey/authorizednetworkaccessmanager.h>
 #include <latchkey/memorytokenstore.h>
 
+#include "heldanswers.h"
 #include "testhelpers.h"
 #include "tokenserver.h"
 
@@ -30,7 +31,7 @@ class TestGateReview : public QObject
 
     std::unique_ptr<TokenServer> m_server;
     std::unique_ptr<AuthClient> m_client;
-    std::vector<std::pair<std::shared_ptr<QHttpServerResponder>, QPointer<QTcpSocket>>> m_held;
+    HeldAnswers m_held;
     QStringList m_seen; // queries of /api/seen, in order
     QList<QByteArray> m_seenAuthorizations;
     QList<QByteArray> m_seenBodies;
@@ -40,9 +41,7 @@ class TestGateReview : public QObject
         m_server = std::make_unique<TokenServer>();
         m_server->scripted().onDeferred(QStringLiteral("/api/hold"),
             [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
-                QPointer<QTcpSocket> socket(responder.socket());
-                m_held.emplace_back(
-                    std::make_shared<QHttpServerResponder>(std::move(responder)), socket);
+                m_held.hold(std::move(responder));
             });
         m_server->scripted().on(QStringLiteral("/api/seen"), [this](const QHttpServerRequest &r) {
             m_seen << r.url().query();
@@ -63,18 +62,6 @@ class TestGateReview : public QObject
         m_client = std::make_unique<AuthClient>(TokenServer::profile(), m_server->baseUrl());
         m_client->setTokenStore(new MemoryTokenStore);
         return !await(m_client->signIn(QStringLiteral("ada"), QStringLiteral("pw"))).isError();
-    }
-
-    void release(int count = -1)
-    {
-        int answered = 0;
-        while (!m_held.empty() && (count < 0 || answered < count)) {
-            auto [responder, socket] = m_held.front();
-            m_held.erase(m_held.begin());
-            if (socket)
-                ScriptedServer::json("{}").write(std::move(*responder));
-            ++answered;
-        }
     }
 
     QNetworkReply *get(QNetworkAccessManager *nam, const QString &path, const QString &tag = {})
@@ -104,7 +91,7 @@ class TestGateReview : public QObject
 private Q_SLOTS:
     void cleanup()
     {
-        release();
+        m_held.release();
         m_client.reset();
         m_server.reset();
         m_held.clear();
@@ -125,9 +112,9 @@ private Q_SLOTS:
         QVERIFY(!await(m_client->signOut()).isError());
         QVERIFY(!await(m_client->signIn(QStringLiteral("bob"), QStringLiteral("pw"))).isError());
         const int bobsSession = m_server->issuedSessions();
-        release();
+        m_held.release();
         QTRY_COMPARE(int(m_held.size()), 6);
-        release();
+        m_held.release();
         QVERIFY(awaitAll({ adas.get() }, 10000));
         for (const QByteArray &authorization : m_server->apiAuthorizations)
             QVERIFY2(TokenServer::sessionOf(authorization.mid(7)) != bobsSession,
@@ -155,12 +142,12 @@ private Q_SLOTS:
         QCOMPARE(AuthorizedNetworkAccessManager::authError(trigger.get()).kind(),
             AuthError::Kind::SessionExpired);
         QCOMPARE(expired.size(), 1);
-        QTRY_VERIFY_WITH_TIMEOUT((release(), waiting->isFinished()), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT((m_held.release(), waiting->isFinished()), 10000);
         QCOMPARE(waiting->error(), QNetworkReply::AuthenticationRequiredError);
         QCOMPARE(AuthorizedNetworkAccessManager::authError(waiting.get()).kind(),
             AuthError::Kind::SessionExpired);
         // The held POSTs still in Qt's queue reach the server only now: answer them as they come.
-        QTRY_VERIFY_WITH_TIMEOUT((release(),
+        QTRY_VERIFY_WITH_TIMEOUT((m_held.release(),
                                      std::all_of(held.begin(), held.end(),
                                          [](QNetworkReply *r) { return r->isFinished(); })),
             10000);
@@ -186,7 +173,7 @@ private Q_SLOTS:
             QVERIFY(awaitAll({ after.get() }, 10000));
             qtSeen = int(m_seen.size()) - 1;
             qDeleteAll(replies);
-            release();
+            m_held.release();
             m_seen.clear();
         }
         qInfo() << "Qt's own manager let" << qtSeen << "aborted requests through";
@@ -327,9 +314,9 @@ private Q_SLOTS:
         request.setUrl(m_server->url(QStringLiteral("/api/once401")));
         std::unique_ptr<QNetworkReply> upload(nam.post(request, &body));
         QTRY_COMPARE(int(m_held.size()), 6);
-        release();
+        m_held.release();
         QTRY_COMPARE(int(m_held.size()), 6);
-        release();
+        m_held.release();
         QVERIFY(awaitAll({ upload.get() }, 10000));
         QCOMPARE(httpStatus(upload.get()), 200);
         QVERIFY(refusedOnce);

@@ -2,6 +2,7 @@
 #include <latchkey/authorizednetworkaccessmanager.h>
 #include <latchkey/memorytokenstore.h>
 
+#include "heldanswers.h"
 #include "testhelpers.h"
 #include "tokenserver.h"
 
@@ -40,7 +41,7 @@ class TestRequestGate : public QObject
     std::unique_ptr<TokenServer> m_server;
     std::unique_ptr<AuthClient> m_client;
     // /api/hold answers only when released; /api/seen answers at once. Both record the order.
-    std::vector<std::pair<std::shared_ptr<QHttpServerResponder>, QPointer<QTcpSocket>>> m_held;
+    HeldAnswers m_held;
     QStringList m_order;
     QList<QByteArray> m_authorizations;
     QByteArray m_heldAuthorization;
@@ -53,9 +54,7 @@ class TestRequestGate : public QObject
                 m_order << request.url().query();
                 if (m_heldAuthorization.isEmpty()) // the first: on the wire before any refresh
                     m_heldAuthorization = request.value(QByteArrayLiteral("Authorization"));
-                QPointer<QTcpSocket> socket(responder.socket());
-                m_held.emplace_back(
-                    std::make_shared<QHttpServerResponder>(std::move(responder)), socket);
+                m_held.hold(std::move(responder));
             });
         m_server->scripted().on(QStringLiteral("/api/seen"), [this](const QHttpServerRequest &r) {
             m_order << r.url().query();
@@ -67,19 +66,6 @@ class TestRequestGate : public QObject
         m_client = std::make_unique<AuthClient>(TokenServer::profile(), m_server->baseUrl());
         m_client->setTokenStore(new MemoryTokenStore);
         return !await(m_client->signIn(QStringLiteral("ada"), QStringLiteral("pw"))).isError();
-    }
-
-    // Answers the first \a count held requests (all when -1).
-    void release(int count = -1)
-    {
-        int answered = 0;
-        while (!m_held.empty() && (count < 0 || answered < count)) {
-            auto [responder, socket] = m_held.front();
-            m_held.erase(m_held.begin());
-            if (socket)
-                ScriptedServer::json("{}").write(std::move(*responder));
-            ++answered;
-        }
     }
 
     QNetworkReply *get(AuthorizedNetworkAccessManager *nam, const QString &path, const QString &tag,
@@ -110,7 +96,7 @@ class TestRequestGate : public QObject
 private Q_SLOTS:
     void cleanup()
     {
-        release();
+        m_held.release();
         m_client.reset();
         m_server.reset();
         m_held.clear();
@@ -127,9 +113,9 @@ private Q_SLOTS:
             replies << get(nam, QStringLiteral("/api/seen"), QStringLiteral("w%1").arg(i));
         QTRY_COMPARE(int(m_held.size()), 6); // Qt's six connections
         QVERIFY(m_order.filter(QStringLiteral("w")).isEmpty());
-        release(); // the six on the wire; Qt sends its six queued, then the waiting ones go
+        m_held.release(); // the six on the wire; Qt sends its six queued, then the waiting ones go
         QTRY_COMPARE(int(m_held.size()), 6);
-        release();
+        m_held.release();
         QVERIFY(awaitAll(replies));
         for (QNetworkReply *reply : replies)
             QCOMPARE(reply->error(), QNetworkReply::NoError);
@@ -152,9 +138,9 @@ private Q_SLOTS:
         // As Qt's own reply ends when its transfer timer fires.
         QCOMPARE(late->error(), QNetworkReply::OperationCanceledError);
         QVERIFY(!m_order.contains(QStringLiteral("late")));
-        release();
+        m_held.release();
         QTRY_COMPARE(int(m_held.size()), 6);
-        release();
+        m_held.release();
         QVERIFY(awaitAll(held));
         QVERIFY(!m_order.contains(QStringLiteral("late")));
         qDeleteAll(held);
@@ -175,9 +161,9 @@ private Q_SLOTS:
         QCOMPARE(aborted->error(), QNetworkReply::OperationCanceledError);
         QCOMPARE(errors.size(), 1);
         QTRY_COMPARE(int(m_held.size()), 6);
-        release();
+        m_held.release();
         QTRY_COMPARE(int(m_held.size()), 6);
-        release();
+        m_held.release();
         QVERIFY(awaitAll({ after.get() }));
         QCOMPARE(after->error(), QNetworkReply::NoError);
         QVERIFY(awaitAll(held));
@@ -197,7 +183,7 @@ private Q_SLOTS:
         delete nam; // its replies go with it, the waiting ones too
         for (const QPointer<QNetworkReply> &reply : waiting)
             QVERIFY(!reply);
-        release();
+        m_held.release();
         // The client's other manager still works, and nothing of the deleted one went out.
         std::unique_ptr<QNetworkReply> other(get(
             m_client->networkAccessManager(), QStringLiteral("/api/seen"), QStringLiteral("x")));
@@ -219,16 +205,16 @@ private Q_SLOTS:
         // One answer frees one connection (Qt sends a held request from its queue) and one
         // slot of the gate: the high-priority request, made last, takes it. The next answer
         // frees another connection, and Qt (its own queue sorted by priority too) sends it.
-        release(1);
+        m_held.release(1);
         QTRY_COMPARE(int(m_order.size()), 7);
-        release(1);
+        m_held.release(1);
         QTRY_VERIFY(m_order.contains(QStringLiteral("high")));
         const qsizetype high = m_order.indexOf(QStringLiteral("high"));
         for (int i = 0; i < 3; ++i) {
             const qsizetype normal = m_order.indexOf(QStringLiteral("normal%1").arg(i));
             QVERIFY2(normal < 0 || normal > high, qPrintable(m_order.join(QLatin1Char(' '))));
         }
-        QTRY_VERIFY((release(), allFinished(replies)));
+        QTRY_VERIFY((m_held.release(), allFinished(replies)));
         QCOMPARE(m_order.filter(QStringLiteral("normal")).size(), 3);
         qDeleteAll(replies);
     }
@@ -251,9 +237,9 @@ private Q_SLOTS:
         QVERIFY(awaitAll({ data.get() }));
         QCOMPARE(httpStatus(data.get()), 200);
         QCOMPARE(refreshed.size(), 1);
-        release();
+        m_held.release();
         QTRY_COMPARE(int(m_held.size()), 6);
-        release();
+        m_held.release();
         QVERIFY(awaitAll(replies));
         QCOMPARE(m_authorizations.size(), 10);
         QVERIFY(m_heldAuthorization.startsWith("Bearer "));
@@ -309,7 +295,7 @@ private Q_SLOTS:
         replies << get(nam, QStringLiteral("/api/seen"), QStringLiteral("during"));
         QCOMPARE(await(restore).kind(), AuthError::Kind::NotSignedIn);
         QVERIFY(!await(m_client->signIn(QStringLiteral("ada"), QStringLiteral("pw"))).isError());
-        QTRY_VERIFY((release(), allFinished(replies)));
+        QTRY_VERIFY((m_held.release(), allFinished(replies)));
         QCOMPARE(m_order.filter(QStringLiteral("during")).size(), 1);
         QCOMPARE(m_authorizations.size(), 1);
         QVERIFY2(
