@@ -153,11 +153,12 @@ void RefreshCoordinator::setAuthTimeout(std::chrono::milliseconds timeout)
     m_authTimeout = timeout > 0ms ? timeout : AuthCall::defaultTimeout;
 }
 
-void RefreshCoordinator::cancel()
+void RefreshCoordinator::cancel(LockMode lock)
 {
     m_retry.stop();
     m_overall.stop();
-    releaseShared();
+    if (lock == LockMode::Release)
+        releaseShared();
     m_ticket = 0;
     if (m_call)
         m_call->abort();
@@ -182,15 +183,9 @@ void RefreshCoordinator::run(RefreshReason reason, quint64 ticket)
     // A restore read the stored token under the lock it took ahead (lockAhead): kept, and the
     // first attempt refreshes with that token without reading the store again.
     const bool lockedAhead = m_lockedAhead && m_lock->isHeld();
-    if (lockedAhead) {
-        m_lockedAhead = false;
-        m_retry.stop();
-        m_overall.stop();
-        if (m_call)
-            m_call->abort();
-    } else {
-        cancel(); // a leftover of a refresh that was abandoned meanwhile
-    }
+    m_lockedAhead = false;
+    // A leftover of a refresh that was abandoned meanwhile.
+    cancel(lockedAhead ? LockMode::Keep : LockMode::Release);
     m_tokenReadUnderLock = lockedAhead;
     if (lcTiming().isDebugEnabled()) {
         m_clock.start();

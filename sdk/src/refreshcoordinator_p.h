@@ -98,7 +98,9 @@ Q_SIGNALS:
 private:
     // Called through SessionCore (queued) when a refresh must run, with its ticket.
     void run(RefreshReason reason, quint64 ticket);
-    void cancel();
+    enum class LockMode { Release, Keep };
+    // Stops the refresh in flight; with Keep, the cross-process lock stays held (lockAhead).
+    void cancel(LockMode lock = LockMode::Release);
     void attempt();
     void send(const QByteArray &refreshToken);
     void releaseShared();
