@@ -155,6 +155,15 @@ class TestSharedLock : public QObject
             QNetworkRequest(m_server->baseUrl().resolved(QUrl(QStringLiteral("/api/bookings")))));
     }
 
+    // A session signed in and kept in the keychain by a client that is gone: what the next
+    // process of the app finds.
+    bool storeSignedInSession()
+    {
+        auto first = newClient(new KeychainTokenStore);
+        return !await(first->signIn(guest, guestPassword)).isError()
+            && !await(first->flush()).isError();
+    }
+
     static bool keyringAvailable() { return qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"); }
 
 private Q_SLOTS:
@@ -345,10 +354,7 @@ private Q_SLOTS:
         // the stored token, so the refresh uses what it read and does not read it again.
         QVERIFY2(keyringAvailable(), "run under tests/support/with-keyring.sh");
         QVERIFY(startServer());
-        auto first = newClient(new KeychainTokenStore);
-        QVERIFY(!await(first->signIn(guest, guestPassword)).isError());
-        QVERIFY(!await(first->flush()).isError());
-        first.reset();
+        QVERIFY(storeSignedInSession());
         auto *store = new CountingStore;
         auto restored = newClient(store);
         QVERIFY(!await(restored->restore()).isError());
@@ -371,10 +377,7 @@ private Q_SLOTS:
         // the second refreshes with the token the first stored, never with the one both read.
         QVERIFY2(keyringAvailable(), "run under tests/support/with-keyring.sh");
         QVERIFY(startServer());
-        auto first = newClient(new KeychainTokenStore);
-        QVERIFY(!await(first->signIn(guest, guestPassword)).isError());
-        QVERIFY(!await(first->flush()).isError());
-        first.reset();
+        QVERIFY(storeSignedInSession());
         const double before = m_server->metric(refreshOk);
         auto a = newClient(new KeychainTokenStore);
         auto b = newClient(new KeychainTokenStore);
